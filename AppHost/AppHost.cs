@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Configuration;
+using AppHost;
+using AppHost.Cache;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var cache = builder.AddCache(ResourceNames.Cache);
+
+var userService = builder.AddProject<Projects.UserService>(ResourceNames.UserService)
+    .WithReference(cache)
+    .WaitFor(cache)
+    .WithExternalHttpEndpoints()
+    // Health, liveness and metrics get a port of their own, added after the public endpoints were made
+    // external so that it stays internal to the cluster.
+    .WithHttpEndpoint(
+        targetPort: builder.ExecutionContext.IsPublishMode ? 8081 : null,
+        name: ResourceNames.ManagementEndpoint)
+    .WithHttpHealthCheck("/health", endpointName: ResourceNames.ManagementEndpoint)
+    .WithReplicas(builder.Configuration.GetValue("UserService:Replicas", 1));
+
+// The service listens on every endpoint; this tells it which one is the management port.
+userService.WithEnvironment(
+    "Management__Port",
+    userService.GetEndpoint(ResourceNames.ManagementEndpoint).Property(EndpointProperty.TargetPort));
+
+builder.Build().Run();

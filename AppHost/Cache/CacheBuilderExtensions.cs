@@ -1,0 +1,171 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AppHost.Cache;
+
+public static class CacheBuilderExtensions
+{
+    public const string DataDirectoryKey = "Cache:DataDirectory";
+
+    /// <summary>
+    /// Adds the Redis-compatible store under <paramref name="name"/>, run by the engine that
+    /// <c>Cache:Engine</c> asks for (see <see cref="CacheEngines.Choose"/>). Whatever runs it, the store
+    /// wants a password and keeps its data across restarts.
+    /// </summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddCache(this IDistributedApplicationBuilder builder, string name)
+    {
+        var choice = CacheEngines.Choose(
+            CacheEngines.Parse(builder.Configuration[CacheEngines.ConfigurationKey]),
+            builder.ExecutionContext.IsPublishMode,
+            () => ContainerRuntimeStatus.Probe(builder.Configuration["ASPIRE_CONTAINER_RUNTIME"]));
+
+        // Generated once, then kept in the AppHost's user secrets so that persisted data stays reachable.
+        // No special characters: StackExchange.Redis cannot take a comma in a password.
+        var password = builder.AddParameter(
+            ResourceNames.CachePassword,
+            new GenerateParameterDefault { MinLength = 22, Special = false },
+            secret: true,
+            persist: true);
+
+        IResourceBuilder<IResourceWithConnectionString> cache = choice.Engine switch
+        {
+            CacheEngine.Container => builder.AddRedis(name, password: password)
+                .WithDataVolume()
+                .WithPersistence(interval: TimeSpan.FromSeconds(60), keysChangedThreshold: 1),
+            CacheEngine.Garnet => builder.AddGarnet(name, password, DataDirectoryFor(builder, choice.Engine)),
+            CacheEngine.RedisServer => builder.AddRedisServer(name, password, DataDirectoryFor(builder, choice.Engine)),
+            _ => throw new InvalidOperationException($"No cache engine is resolved from '{choice.Engine}'."),
+        };
+
+        return cache.AnnounceEngine(choice);
+    }
+
+    private static IResourceBuilder<LocalCacheResource> AddGarnet(
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password, string dataDirectory)
+    {
+        var garnetServer = typeof(CacheBuilderExtensions).Assembly
+            .GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(attribute => attribute.Key == "GarnetServerPath").Value!;
+
+        var garnet = builder.AddLocalCache(new LocalCacheResource(name, CacheEngine.Garnet, "dotnet", dataDirectory, password.Resource));
+
+        // Garnet takes its password on the command line or from a configuration file. The command line would
+        // put it in the dashboard and in the orchestrator's log, so it goes into a file only the owner can read.
+        var secretsFile = Path.Combine(dataDirectory, "garnet-auth.conf");
+        builder.Eventing.Subscribe<BeforeResourceStartedEvent>(garnet.Resource, async (_, cancellationToken) =>
+        {
+            var secret = await password.Resource.GetValueAsync(cancellationToken);
+            var json = JsonSerializer.Serialize(new Dictionary<string, string?>
+            {
+                ["AuthenticationMode"] = "Password",
+                ["Password"] = secret,
+            });
+            await WriteOwnerOnlyAsync(secretsFile, json, cancellationToken);
+        });
+
+        return garnet.WithArgs(context =>
+        {
+            var resource = (LocalCacheResource)context.Resource;
+            context.Args.Add(garnetServer);
+            context.Args.Add("--config-import-path");
+            context.Args.Add(secretsFile);
+            context.Args.Add("--port");
+            context.Args.Add(resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
+            context.Args.Add("--bind");
+            context.Args.Add("127.0.0.1");
+            // Scripts keep multi-key writes atomic.
+            context.Args.Add("--lua");
+            // Every write goes to the append-only file (under the checkpoint directory); on start the latest
+            // checkpoint and the file are replayed.
+            context.Args.Add("--aof");
+            context.Args.Add("--recover");
+            context.Args.Add("--checkpointdir");
+            context.Args.Add(resource.DataDirectory);
+            // The default native device needs libaio, which a plain Linux install may lack.
+            context.Args.Add("--device-type");
+            context.Args.Add("RandomAccess");
+        });
+    }
+
+    private static async Task WriteOwnerOnlyAsync(string path, string contents, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using var file = new FileStream(path, options);
+        await file.WriteAsync(System.Text.Encoding.UTF8.GetBytes(contents), cancellationToken);
+    }
+
+    private static IResourceBuilder<LocalCacheResource> AddRedisServer(
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password, string dataDirectory)
+    {
+        // The password travels in a variable and reaches redis-server as configuration on its standard
+        // input, so it shows up in neither the dashboard's view of the arguments nor the process list.
+        const string Launch = """
+            exec redis-server - --port "$CACHE_PORT" --bind 127.0.0.1 --protected-mode yes --dir "$CACHE_DATA" --appendonly yes --appendfsync everysec <<EOF
+            requirepass "$CACHE_PASSWORD"
+            EOF
+            """;
+
+        return builder.AddLocalCache(new LocalCacheResource(name, CacheEngine.RedisServer, "/bin/sh", dataDirectory, password.Resource))
+            .WithArgs("-c", Launch)
+            .WithEnvironment(context =>
+            {
+                var resource = (LocalCacheResource)context.Resource;
+                context.EnvironmentVariables["CACHE_PORT"] = resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort);
+                context.EnvironmentVariables["CACHE_DATA"] = resource.DataDirectory;
+                context.EnvironmentVariables["CACHE_PASSWORD"] = resource.PasswordParameter;
+            });
+    }
+
+    private static IResourceBuilder<LocalCacheResource> AddLocalCache(this IDistributedApplicationBuilder builder, LocalCacheResource resource)
+    {
+        Directory.CreateDirectory(resource.DataDirectory);
+
+        string? connectionString = null;
+        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(resource, async (_, cancellationToken) =>
+            connectionString = await ((IResourceWithConnectionString)resource).GetConnectionStringAsync(cancellationToken));
+
+        var healthCheckKey = $"{resource.Name}_check";
+        builder.Services.AddHealthChecks().AddRedis(
+            _ => connectionString ?? throw new InvalidOperationException($"The connection string of '{resource.Name}' is not available yet."),
+            name: healthCheckKey);
+
+        return builder.AddResource(resource)
+            .WithEndpoint(name: LocalCacheResource.PrimaryEndpointName, scheme: "tcp")
+            .WithIconName("Database")
+            .WithHealthCheck(healthCheckKey)
+            .ExcludeFromManifest();
+    }
+
+    private static string DataDirectoryFor(IDistributedApplicationBuilder builder, CacheEngine engine)
+    {
+        var root = builder.Configuration[DataDirectoryKey] is { Length: > 0 } configured
+            ? Path.GetFullPath(configured, builder.AppHostDirectory)
+            : Path.Combine(builder.AppHostDirectory, ".data");
+
+        return Path.Combine(root, CacheEngines.NameOf(engine));
+    }
+
+    /// <summary>Says which engine runs the store, and why, in the AppHost's log and in the resource's own log.</summary>
+    private static IResourceBuilder<IResourceWithConnectionString> AnnounceEngine(
+        this IResourceBuilder<IResourceWithConnectionString> cache, CacheEngineChoice choice)
+    {
+        cache.ApplicationBuilder.Eventing.Subscribe<BeforeResourceStartedEvent>(cache.Resource, (@event, _) =>
+        {
+            var engine = CacheEngines.NameOf(choice.Engine);
+            @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AppHost.Cache")
+                .LogInformation("Cache engine: {Engine}, because {Reason}.", engine, choice.Reason);
+            @event.Services.GetRequiredService<ResourceLoggerService>().GetLogger(cache.Resource)
+                .LogInformation("Cache engine: {Engine}, because {Reason}.", engine, choice.Reason);
+            return Task.CompletedTask;
+        });
+
+        return cache;
+    }
+}

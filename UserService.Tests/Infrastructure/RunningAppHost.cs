@@ -1,0 +1,91 @@
+using System.Net.Http.Json;
+using AppHost;
+using AppHost.Cache;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace UserService.Tests.Infrastructure;
+
+/// <summary>
+/// The real AppHost, started closed-box with one cache engine, a data directory of its own and a known
+/// password. Every wait is bounded.
+/// </summary>
+public sealed class RunningAppHost : IAsyncDisposable
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+
+    private RunningAppHost(DistributedApplication app, string engine, string dataDirectory, string password)
+    {
+        App = app;
+        Engine = engine;
+        DataDirectory = dataDirectory;
+        Password = password;
+    }
+
+    public DistributedApplication App { get; }
+
+    public string Engine { get; }
+
+    public string DataDirectory { get; }
+
+    public string Password { get; }
+
+    /// <summary>Starts the AppHost and waits until the cache and the user service report healthy.</summary>
+    public static async Task<RunningAppHost> StartAsync(
+        string engine, string? dataDirectory = null, string? password = null, CancellationToken cancellationToken = default)
+    {
+        dataDirectory ??= Directory.CreateTempSubdirectory("userservice-tests-").FullName;
+        password ??= Convert.ToHexString(Guid.NewGuid().ToByteArray());
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StartTimeout);
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [
+                $"--{CacheEngines.ConfigurationKey}={engine}",
+                $"--{CacheBuilderExtensions.DataDirectoryKey}={dataDirectory}",
+                $"--Parameters:{ResourceNames.CachePassword}={password}",
+            ],
+            timeout.Token);
+
+        // Resource output is kept for the failure message below; the test log gets warnings only. Probes
+        // fail while resources start, and the wait below reports what matters.
+        builder.Services.AddLogging(logging => logging
+            .AddFilter(level => level >= LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+
+        var app = await builder.BuildAsync(timeout.Token);
+        var logs = ResourceLogs.Capture(app);
+        try
+        {
+            await app.StartAsync(timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Cache, timeout.Token);
+            await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.UserService, timeout.Token);
+        }
+        catch (Exception exception)
+        {
+            await app.DisposeAsync();
+            throw new InvalidOperationException($"The AppHost with the {engine} engine did not become healthy.\n{logs}", exception);
+        }
+
+        return new RunningAppHost(app, engine, dataDirectory, password);
+    }
+
+    /// <summary>A client for the public API.</summary>
+    public HttpClient CreateApiClient() => App.CreateHttpClient(ResourceNames.UserService, "http");
+
+    /// <summary>A client for the management port (health, liveness, metrics).</summary>
+    public HttpClient CreateManagementClient() => App.CreateHttpClient(ResourceNames.UserService, ResourceNames.ManagementEndpoint);
+
+    public IResource Resource(string name) =>
+        App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(resource => resource.Name == name);
+
+    public async Task<string> CacheConnectionStringAsync() =>
+        await App.GetConnectionStringAsync(ResourceNames.Cache)
+        ?? throw new InvalidOperationException("The cache has no connection string.");
+
+    public async ValueTask DisposeAsync() => await App.DisposeAsync();
+}

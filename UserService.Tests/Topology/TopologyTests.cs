@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using StackExchange.Redis;
+using UserService.Tests.Infrastructure;
+
+namespace UserService.Tests.Topology;
+
+/// <summary>
+/// The whole topology through the AppHost: the user service talks to the cache that the engine runs,
+/// its management endpoints are apart from its API, and the cache admits only its password.
+/// </summary>
+public abstract class TopologyTests(AppHostFixture fixture)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task UserCreatedThroughTheApiIsReadBackByIdAndInTheList()
+    {
+        using var api = fixture.Host.CreateApiClient();
+        var newUser = TestUsers.Unique();
+
+        var (response, created) = await api.CreateAsync(newUser);
+
+        Assert.Equal(newUser.Username, created.Username);
+        Assert.Equal(newUser.Email, created.Email);
+        Assert.Equal($"/api/users/{created.Id}", response.Headers.Location?.AbsolutePath);
+
+        var byId = await api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation);
+        Assert.Equal(created, byId);
+
+        var page = await api.GetFromJsonAsync<UserDto[]>($"/api/users?after={created.Id - 1}&limit=1", Cancellation);
+        Assert.Equal([created], page!);
+    }
+
+    [Fact]
+    public async Task UnknownUserIdAnswersNotFoundWithProblemDetails()
+    {
+        using var api = fixture.Host.CreateApiClient();
+
+        using var response = await api.GetAsync($"/api/users/{long.MaxValue}", Cancellation);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<ProblemDto>(Cancellation);
+        Assert.Equal(404, problem?.Status);
+        Assert.Equal("User not found", problem?.Title);
+    }
+
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/alive")]
+    [InlineData("/metrics")]
+    public async Task ManagementEndpointAnswersOnTheManagementPortAndNotOnThePublicOne(string path)
+    {
+        using var management = fixture.Host.CreateManagementClient();
+        using var api = fixture.Host.CreateApiClient();
+
+        using var onManagement = await management.GetAsync(path, Cancellation);
+        using var onPublic = await api.GetAsync(path, Cancellation);
+
+        Assert.Equal(HttpStatusCode.OK, onManagement.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, onPublic.StatusCode);
+    }
+
+    [Fact]
+    public async Task ApiIsNotServedOnTheManagementPort()
+    {
+        using var management = fixture.Host.CreateManagementClient();
+
+        using var response = await management.GetAsync("/api/users", Cancellation);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task MetricsEndpointServesTheServiceMetricsInPrometheusFormat()
+    {
+        using var api = fixture.Host.CreateApiClient();
+        using var management = fixture.Host.CreateManagementClient();
+        (await api.GetAsync("/api/users?limit=1", Cancellation)).Dispose();
+
+        var metrics = await management.GetStringAsync("/metrics", Cancellation);
+
+        Assert.Contains("# TYPE http_server_request_duration_seconds histogram", metrics);
+        Assert.Contains("http_route=\"/api/users/\"", metrics);
+    }
+
+    [Fact]
+    public async Task CacheRefusesACommandFromAClientWithoutThePassword()
+    {
+        var options = ConfigurationOptions.Parse(await fixture.Host.CacheConnectionStringAsync());
+        var endpoint = (DnsEndPoint)options.EndPoints.Single();
+
+        // Raw RESP, because a client library without the password would not get as far as sending a command.
+        using var client = new TcpClient();
+        await client.ConnectAsync(endpoint.Host, endpoint.Port, Cancellation);
+        await using var stream = client.GetStream();
+        await stream.WriteAsync("PING\r\n"u8.ToArray(), Cancellation);
+        var buffer = new byte[256];
+        var read = await stream.ReadAsync(buffer, Cancellation).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
+
+        Assert.StartsWith("-NOAUTH", Encoding.ASCII.GetString(buffer, 0, read));
+    }
+
+    [Fact]
+    public async Task CacheAnswersAClientWithThePassword()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(await fixture.Host.CacheConnectionStringAsync());
+
+        var key = $"tests:{Guid.NewGuid():N}";
+        await redis.GetDatabase().StringSetAsync(key, "value", TimeSpan.FromMinutes(1));
+
+        Assert.Equal("value", await redis.GetDatabase().StringGetAsync(key));
+    }
+}
+
+public sealed class GarnetTopologyTests(GarnetAppHost fixture) : TopologyTests(fixture), IClassFixture<GarnetAppHost>;
+
+public sealed class RedisServerTopologyTests(RedisServerAppHost fixture) : TopologyTests(fixture), IClassFixture<RedisServerAppHost>;

@@ -1,0 +1,11 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace UserService.Users;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(User))]
+[JsonSerializable(typeof(CreateUserRequest))]
+[JsonSerializable(typeof(UserResponse))]
+[JsonSerializable(typeof(UserResponse[]))]
+internal sealed partial class UsersJsonContext : JsonSerializerContext;
