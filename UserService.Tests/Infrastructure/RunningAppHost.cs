@@ -55,7 +55,9 @@ public sealed class RunningAppHost : IAsyncDisposable
         // fail while resources start, and the wait below reports what matters.
         builder.Services.AddLogging(logging => logging
             .AddFilter(level => level >= LogLevel.Warning)
-            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
+            // Tests speak plain HTTP; a missing development certificate is expected.
+            .AddFilter("Aspire.Hosting.Dcp.DcpHost", LogLevel.Error));
 
         var app = await builder.BuildAsync(timeout.Token);
         var logs = ResourceLogs.Capture(app);

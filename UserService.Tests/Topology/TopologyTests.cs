@@ -81,7 +81,11 @@ public abstract class TopologyTests(AppHostFixture fixture)
         using var management = fixture.Host.CreateManagementClient();
         (await api.GetAsync("/api/users?limit=1", Cancellation)).Dispose();
 
-        var metrics = await management.GetStringAsync("/metrics", Cancellation);
+        // The exporter caches a scrape briefly, so the request may show up in a later one.
+        var metrics = await Eventually.MatchAsync(
+            cancellation => management.GetStringAsync("/metrics", cancellation),
+            text => text.Contains("http_route=\"/api/users/\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10));
 
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", metrics);
         Assert.Contains("http_route=\"/api/users/\"", metrics);

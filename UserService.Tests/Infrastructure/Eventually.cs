@@ -1,0 +1,26 @@
+namespace UserService.Tests.Infrastructure;
+
+/// <summary>A bounded wait on a condition that becomes true on its own time (a metrics scrape, a restart).</summary>
+public static class Eventually
+{
+    public static async Task<T> MatchAsync<T>(Func<CancellationToken, Task<T>> probe, Func<T, bool> condition, TimeSpan timeout)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(timeout);
+
+        T last;
+        do
+        {
+            last = await probe(deadline.Token);
+            if (condition(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), deadline.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        while (!deadline.IsCancellationRequested);
+
+        return last;
+    }
+}
