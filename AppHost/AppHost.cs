@@ -16,6 +16,17 @@ var userService = builder.AddProject<Projects.UserService>(ResourceNames.UserSer
         targetPort: builder.ExecutionContext.IsPublishMode ? 8081 : null,
         name: ResourceNames.ManagementEndpoint)
     .WithHttpHealthCheck("/health", endpointName: ResourceNames.ManagementEndpoint)
+    .WithUrlForEndpoint("http", url =>
+    {
+        url.Url = "/api/users";
+        url.DisplayText = "Users API";
+    })
+    .WithUrlForEndpoint(ResourceNames.ManagementEndpoint, url =>
+    {
+        url.Url = "/health";
+        url.DisplayText = "Health (management port)";
+        url.DisplayLocation = UrlDisplayLocation.DetailsOnly;
+    })
     .WithReplicas(builder.Configuration.GetValue("UserService:Replicas", 1));
 
 // The service listens on every endpoint; this tells it which one is the management port.

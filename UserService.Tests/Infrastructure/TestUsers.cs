@@ -32,3 +32,7 @@ public sealed record ProblemDto(
     [property: JsonPropertyName("title")] string? Title,
     [property: JsonPropertyName("status")] int? Status,
     [property: JsonPropertyName("detail")] string? Detail);
+
+public sealed record ValidationProblemDto(
+    [property: JsonPropertyName("status")] int? Status,
+    [property: JsonPropertyName("errors")] Dictionary<string, string[]> Errors);

@@ -49,6 +49,34 @@ public abstract class TopologyTests(AppHostFixture fixture)
     }
 
     [Theory]
+    [InlineData("{\"username\":\"broken\",")]
+    [InlineData("[]")]
+    [InlineData("{\"username\":\"mallory\",\"email\":\"mallory@example.com\",\"id\":1}")]
+    public async Task BodyThatIsNotACreateRequestAnswersBadRequestWithProblemDetails(string body)
+    {
+        using var api = fixture.Host.CreateApiClient();
+
+        using var response = await api.PostAsync(
+            "/api/users", new StringContent(body, Encoding.UTF8, "application/json"), Cancellation);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(400, (await response.Content.ReadFromJsonAsync<ProblemDto>(Cancellation))?.Status);
+    }
+
+    [Fact]
+    public async Task InvalidFieldsAnswerAValidationProblemNamingEachField()
+    {
+        using var api = fixture.Host.CreateApiClient();
+
+        using var response = await api.PostAsJsonAsync("/api/users", new NewUser("X", "not-an-address"), Cancellation);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDto>(Cancellation);
+        Assert.Equal(["Email", "Username"], problem!.Errors.Keys.Order());
+    }
+
+    [Theory]
     [InlineData("/health")]
     [InlineData("/alive")]
     [InlineData("/metrics")]

@@ -1,8 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
 
 namespace UserService.Users;
 
-/// <summary>What a client sends to create a user. The server assigns the id.</summary>
+/// <summary>What a client sends to create a user. The server assigns the id; any other property is refused.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record CreateUserRequest(
     [Required, StringLength(32, MinimumLength = 3), RegularExpression("^[a-z0-9._-]+$")] string Username,
     [Required, EmailAddress, StringLength(254)] string Email);

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace UserService.Users;
 
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(User))]
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(UserResponse))]
