@@ -21,6 +21,7 @@ var userService = builder.AddProject<Projects.UserService>(ResourceNames.UserSer
         url.Url = "/api/users";
         url.DisplayText = "Users API";
     })
+    .WithUrlForEndpoint("http", endpoint => new ResourceUrlAnnotation { Url = "/scalar", DisplayText = "API reference" })
     .WithUrlForEndpoint(ResourceNames.ManagementEndpoint, url =>
     {
         url.Url = "/health";

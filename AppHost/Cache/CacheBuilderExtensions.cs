@@ -75,8 +75,10 @@ public static class CacheBuilderExtensions
             context.Args.Add(resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
             context.Args.Add("--bind");
             context.Args.Add("127.0.0.1");
-            // Scripts keep multi-key writes atomic.
+            // Scripts keep multi-key writes atomic; Garnet runs scripts concurrently unless transaction mode
+            // locks the keys a script declares.
             context.Args.Add("--lua");
+            context.Args.Add("--lua-transaction-mode");
             // Every write goes to the append-only file (under the checkpoint directory); on start the latest
             // checkpoint and the file are replayed.
             context.Args.Add("--aof");

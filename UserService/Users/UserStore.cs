@@ -3,55 +3,309 @@ using StackExchange.Redis;
 
 namespace UserService.Users;
 
-/// <summary>
-/// Users in Redis: each user as JSON in one hash (field = id), an ordered set of ids for paging,
-/// and a counter that hands out ids. This class is the one place that knows the key layout.
-/// </summary>
-public sealed class UserStore(IConnectionMultiplexer redis)
+public enum WriteOutcome
 {
-    private static readonly RedisKey NextIdKey = "users:next-id";
-    private static readonly RedisKey UsersKey = "users:by-id";
-    private static readonly RedisKey OrderKey = "users:order";
+    Done,
+    NotFound,
+    UsernameTaken,
+    EmailTaken,
+    VersionMismatch,
+    TooMuchContention,
+}
 
-    // One round trip for a page: the ids after the cursor, then their documents.
+public readonly record struct WriteResult(WriteOutcome Outcome, User? User = null);
+
+public sealed record UserPage(IReadOnlyList<User> Users, bool HasMore);
+
+/// <summary>The document kept per user; the id is the field it is kept under.</summary>
+internal sealed record StoredUser(
+    string Username,
+    string Email,
+    string? DisplayName,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    long Version)
+{
+    public User WithId(long id) => new(id, Username, Email, DisplayName, CreatedAt, UpdatedAt, Version);
+}
+
+/// <summary>
+/// Users in Redis, and the one place that knows the key layout:
+/// <list type="bullet">
+/// <item><c>users:data</c>, a hash from id to the user's JSON document;</item>
+/// <item><c>users:order</c>, a sorted set of ids, for keyset pagination;</item>
+/// <item><c>users:by-username</c> and <c>users:by-email</c>, hashes from the lowercased value to the id;</item>
+/// <item><c>users:next-id</c>, the id counter; <c>users:generation</c>, bumped by every write.</item>
+/// </list>
+/// Every write is one Lua script that changes the document and its indexes together, so no reader ever
+/// sees an index entry without its user. Scripts name every key they touch (Garnet locks exactly those).
+/// Updates and deletes are optimistic: the script applies only if the document is still the one read.
+/// </summary>
+public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, UsersTelemetry telemetry)
+{
+    private const int MaxWriteAttempts = 16;
+
+    private static readonly RedisKey DataKey = "users:data";
+    private static readonly RedisKey OrderKey = "users:order";
+    private static readonly RedisKey UsernameIndexKey = "users:by-username";
+    private static readonly RedisKey EmailIndexKey = "users:by-email";
+    private static readonly RedisKey NextIdKey = "users:next-id";
+    private static readonly RedisKey GenerationKey = "users:generation";
+
+    private const long UsernameTakenCode = -1;
+    private const long EmailTakenCode = -2;
+    private const long ChangedCode = -3;
+    private const long GoneCode = -4;
+
     private static readonly LuaScript PageScript = LuaScript.Prepare(
         """
-        local ids = redis.call('ZRANGEBYSCORE', @order, '(' .. @after, '+inf', 'LIMIT', 0, @limit)
-        if #ids == 0 then return {} end
-        return redis.call('HMGET', @users, unpack(ids))
+        local ids = redis.call('ZRANGEBYSCORE', @order, '(' .. @after, '+inf', 'LIMIT', 0, @count)
+        if #ids == 0 then return ids end
+        local documents = redis.call('HMGET', @data, unpack(ids))
+        local page = {}
+        for i = 1, #ids do
+            page[#page + 1] = ids[i]
+            page[#page + 1] = documents[i]
+        end
+        return page
+        """);
+
+    private static readonly LuaScript LookupScript = LuaScript.Prepare(
+        """
+        local id = redis.call('HGET', @index, @value)
+        if not id then return {} end
+        return { id, redis.call('HGET', @data, id) }
+        """);
+
+    private static readonly LuaScript CreateScript = LuaScript.Prepare(
+        """
+        if redis.call('HEXISTS', @usernames, @username) == 1 then return -1 end
+        if redis.call('HEXISTS', @emails, @email) == 1 then return -2 end
+        local id = redis.call('INCR', @nextId)
+        redis.call('HSET', @data, id, @document)
+        redis.call('ZADD', @order, id, id)
+        redis.call('HSET', @usernames, @username, id)
+        redis.call('HSET', @emails, @email, id)
+        redis.call('INCR', @generation)
+        return id
+        """);
+
+    private static readonly LuaScript UpdateScript = LuaScript.Prepare(
+        """
+        local current = redis.call('HGET', @data, @id)
+        if not current then return -4 end
+        if current ~= @expected then return -3 end
+        if @newUsername ~= @oldUsername then
+            local owner = redis.call('HGET', @usernames, @newUsername)
+            if owner and owner ~= @id then return -1 end
+        end
+        if @newEmail ~= @oldEmail then
+            local owner = redis.call('HGET', @emails, @newEmail)
+            if owner and owner ~= @id then return -2 end
+        end
+        if @newUsername ~= @oldUsername then
+            redis.call('HDEL', @usernames, @oldUsername)
+            redis.call('HSET', @usernames, @newUsername, @id)
+        end
+        if @newEmail ~= @oldEmail then
+            redis.call('HDEL', @emails, @oldEmail)
+            redis.call('HSET', @emails, @newEmail, @id)
+        end
+        redis.call('HSET', @data, @id, @document)
+        redis.call('INCR', @generation)
+        return 1
+        """);
+
+    private static readonly LuaScript DeleteScript = LuaScript.Prepare(
+        """
+        local current = redis.call('HGET', @data, @id)
+        if not current then return -4 end
+        if current ~= @expected then return -3 end
+        redis.call('HDEL', @data, @id)
+        redis.call('ZREM', @order, @id)
+        redis.call('HDEL', @usernames, @username)
+        redis.call('HDEL', @emails, @email)
+        redis.call('INCR', @generation)
+        return 1
         """);
 
     private IDatabase Database => redis.GetDatabase();
 
     public async Task<User?> FindAsync(long id)
     {
-        var json = await Database.HashGetAsync(UsersKey, id);
-        return json.IsNull ? null : Deserialize(json);
+        using var operation = telemetry.StartStoreOperation("find");
+        var document = await Database.HashGetAsync(DataKey, id);
+        return document.IsNull ? null : Deserialize(document).WithId(id);
     }
 
-    public async Task<IReadOnlyList<User>> ListAsync(long after, int limit)
+    public async Task<User?> FindByUsernameAsync(string username) => await LookupAsync("find-by-username", UsernameIndexKey, IndexValue(username));
+
+    public async Task<User?> FindByEmailAsync(string email) => await LookupAsync("find-by-email", EmailIndexKey, IndexValue(email));
+
+    /// <summary>Up to <paramref name="limit"/> users with an id above <paramref name="after"/>, in id order.</summary>
+    public async Task<UserPage> ListAsync(long after, int limit)
     {
-        var result = await Database.ScriptEvaluateAsync(PageScript, new { order = OrderKey, users = UsersKey, after, limit });
-        var documents = (RedisValue[]?)result ?? [];
-        return [.. documents.Where(static json => !json.IsNull).Select(Deserialize)];
+        using var operation = telemetry.StartStoreOperation("list");
+        // One more than asked tells whether another page follows, without a second round trip.
+        var result = await Database.ScriptEvaluateAsync(PageScript, new { order = OrderKey, data = DataKey, after, count = limit + 1 });
+
+        var flat = (RedisResult[])result!;
+        var users = new List<User>(Math.Min(limit, flat.Length / 2));
+        for (var i = 0; i + 1 < flat.Length && users.Count < limit; i += 2)
+        {
+            users.Add(Deserialize((RedisValue)flat[i + 1]).WithId((long)flat[i]));
+        }
+
+        return new UserPage(users, HasMore: flat.Length / 2 > limit);
     }
 
-    public async Task<User> CreateAsync(string username, string email)
+    /// <summary>Whether any user was ever created: the seed only goes into a store that never had one.</summary>
+    public async Task<bool> IsEmptyAsync() => !await Database.KeyExistsAsync(NextIdKey);
+
+    public async Task<WriteResult> CreateAsync(UserFields fields)
     {
-        var id = await Database.StringIncrementAsync(NextIdKey);
-        var user = new User(id, username, email);
+        using var operation = telemetry.StartStoreOperation("create");
+        var now = clock.GetUtcNow();
+        var document = new StoredUser(fields.Username, fields.Email, fields.DisplayName, now, now, Version: 1);
 
-        // The document and its place in the order land together or not at all.
-        var transaction = Database.CreateTransaction();
-        var stored = transaction.HashSetAsync(UsersKey, id, JsonSerializer.SerializeToUtf8Bytes(user, UsersJsonContext.Default.User));
-        var ordered = transaction.SortedSetAddAsync(OrderKey, id, id);
-        await transaction.ExecuteAsync();
-        await Task.WhenAll(stored, ordered);
+        var id = (long)await Database.ScriptEvaluateAsync(CreateScript, new
+        {
+            usernames = UsernameIndexKey,
+            emails = EmailIndexKey,
+            nextId = NextIdKey,
+            data = DataKey,
+            order = OrderKey,
+            generation = GenerationKey,
+            username = IndexValue(fields.Username),
+            email = IndexValue(fields.Email),
+            document = Serialize(document),
+        });
 
-        return user;
+        return id switch
+        {
+            UsernameTakenCode => new(WriteOutcome.UsernameTaken),
+            EmailTakenCode => new(WriteOutcome.EmailTaken),
+            _ => new(WriteOutcome.Done, document.WithId(id)),
+        };
     }
 
-    private static User Deserialize(RedisValue json) =>
-        JsonSerializer.Deserialize((byte[])json!, UsersJsonContext.Default.User)
+    /// <summary>
+    /// Replaces the mutable fields. With <paramref name="expectedVersion"/>, only the user at that version is
+    /// replaced; without it, the write is retried on top of whatever a concurrent writer left.
+    /// </summary>
+    public async Task<WriteResult> UpdateAsync(long id, UserFields fields, long? expectedVersion)
+    {
+        using var operation = telemetry.StartStoreOperation("update");
+        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+        {
+            var current = await Database.HashGetAsync(DataKey, id);
+            if (current.IsNull)
+            {
+                return new(WriteOutcome.NotFound);
+            }
+
+            var stored = Deserialize(current);
+            if (expectedVersion is { } expected && stored.Version != expected)
+            {
+                return new(WriteOutcome.VersionMismatch, stored.WithId(id));
+            }
+
+            var replacement = stored with
+            {
+                Username = fields.Username,
+                Email = fields.Email,
+                DisplayName = fields.DisplayName,
+                UpdatedAt = clock.GetUtcNow(),
+                Version = stored.Version + 1,
+            };
+
+            var code = (long)await Database.ScriptEvaluateAsync(UpdateScript, new
+            {
+                data = DataKey,
+                usernames = UsernameIndexKey,
+                emails = EmailIndexKey,
+                generation = GenerationKey,
+                id,
+                expected = current,
+                document = Serialize(replacement),
+                oldUsername = IndexValue(stored.Username),
+                newUsername = IndexValue(fields.Username),
+                oldEmail = IndexValue(stored.Email),
+                newEmail = IndexValue(fields.Email),
+            });
+
+            switch (code)
+            {
+                case UsernameTakenCode: return new(WriteOutcome.UsernameTaken);
+                case EmailTakenCode: return new(WriteOutcome.EmailTaken);
+                case GoneCode: return new(WriteOutcome.NotFound);
+                case ChangedCode: continue;
+                default: return new(WriteOutcome.Done, replacement.WithId(id));
+            }
+        }
+
+        return new(WriteOutcome.TooMuchContention);
+    }
+
+    public async Task<WriteResult> DeleteAsync(long id, long? expectedVersion)
+    {
+        using var operation = telemetry.StartStoreOperation("delete");
+        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+        {
+            var current = await Database.HashGetAsync(DataKey, id);
+            if (current.IsNull)
+            {
+                return new(WriteOutcome.NotFound);
+            }
+
+            var stored = Deserialize(current);
+            if (expectedVersion is { } expected && stored.Version != expected)
+            {
+                return new(WriteOutcome.VersionMismatch, stored.WithId(id));
+            }
+
+            var code = (long)await Database.ScriptEvaluateAsync(DeleteScript, new
+            {
+                data = DataKey,
+                order = OrderKey,
+                usernames = UsernameIndexKey,
+                emails = EmailIndexKey,
+                generation = GenerationKey,
+                id,
+                expected = current,
+                username = IndexValue(stored.Username),
+                email = IndexValue(stored.Email),
+            });
+
+            switch (code)
+            {
+                case GoneCode: return new(WriteOutcome.NotFound);
+                case ChangedCode: continue;
+                default: return new(WriteOutcome.Done, stored.WithId(id));
+            }
+        }
+
+        return new(WriteOutcome.TooMuchContention);
+    }
+
+    /// <summary>A number that changes whenever any user changes: cached reads are keyed by it.</summary>
+    public async Task<long> GenerationAsync() => (long?)await Database.StringGetAsync(GenerationKey) ?? 0;
+
+    private async Task<User?> LookupAsync(string operationName, RedisKey index, string value)
+    {
+        using var operation = telemetry.StartStoreOperation(operationName);
+        var result = (RedisResult[])(await Database.ScriptEvaluateAsync(LookupScript, new { index, data = DataKey, value }))!;
+        return result.Length == 2 && !result[1].IsNull
+            ? Deserialize((RedisValue)result[1]).WithId((long)result[0])
+            : null;
+    }
+
+    // Uniqueness ignores case: the indexes hold the lowercased value.
+    private static string IndexValue(string value) => value.ToLowerInvariant();
+
+    private static byte[] Serialize(StoredUser user) => JsonSerializer.SerializeToUtf8Bytes(user, UsersJsonContext.Default.StoredUser);
+
+    private static StoredUser Deserialize(RedisValue json) =>
+        JsonSerializer.Deserialize((byte[])json!, UsersJsonContext.Default.StoredUser)
         ?? throw new InvalidDataException("A stored user document is null.");
 }

@@ -1,5 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Net.Http.Headers;
+using StackExchange.Redis;
 
 namespace UserService.Users;
 
@@ -8,53 +13,234 @@ public static class UsersApi
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
 
-    public static IHostApplicationBuilder AddUsers(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddSingleton<UserStore>();
-        builder.Services.AddValidation();
-        builder.Services.ConfigureHttpJsonOptions(options =>
-            options.SerializerOptions.TypeInfoResolverChain.Insert(0, UsersJsonContext.Default));
-
-        return builder;
-    }
-
     public static RouteGroupBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
         var users = app.MapGroup("/api/users").WithTags("Users");
 
-        users.MapGet("/", ListUsers);
-        users.MapGet("/{id:long}", GetUser).WithName(nameof(GetUser));
-        users.MapPost("/", CreateUser);
+        users.MapGet("/", ListUsers)
+            .CacheOutput(UsersCachePolicy.Name)
+            .WithName(nameof(ListUsers))
+            .WithSummary("List users in id order, a page at a time, or find one by username or email.")
+            .ProducesValidationProblem();
+
+        users.MapGet("/{id:long}", GetUser)
+            .CacheOutput(UsersCachePolicy.Name)
+            .WithName(nameof(GetUser))
+            .WithSummary("Get a user by id.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        users.MapPost("/", CreateUser)
+            .WithName(nameof(CreateUser))
+            .WithSummary("Create a user.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        users.MapPut("/{id:long}", UpdateUser)
+            .WithName(nameof(UpdateUser))
+            .WithSummary("Replace a user's username, email and display name.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+        users.MapDelete("/{id:long}", DeleteUser)
+            .WithName(nameof(DeleteUser))
+            .WithSummary("Delete a user; its username and email become free.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         return users;
     }
 
+    /// <param name="after">Only users with an id above this one: the cursor of the previous page.</param>
+    /// <param name="limit">At most this many users (1 to 1000).</param>
+    /// <param name="username">Find the user with this username (case does not matter).</param>
+    /// <param name="email">Find the user with this email (case does not matter).</param>
     public static async Task<Ok<UserResponse[]>> ListUsers(
         UserStore store,
+        HttpResponse response,
         [Range(0, long.MaxValue)] long after = 0,
-        [Range(1, MaxPageSize)] int limit = DefaultPageSize)
+        [Range(1, MaxPageSize)] int limit = DefaultPageSize,
+        [StringLength(UserRules.MaxUsernameLength)] string? username = null,
+        [StringLength(UserRules.MaxEmailLength)] string? email = null)
     {
+        if (username is not null || email is not null)
+        {
+            var found = username is not null ? await store.FindByUsernameAsync(username) : await store.FindByEmailAsync(email!);
+            var matches = found is not null
+                && (email is null || string.Equals(found.Email, email, StringComparison.OrdinalIgnoreCase));
+            return TypedResults.Ok(matches ? [UserResponse.From(found!)] : Array.Empty<UserResponse>());
+        }
+
         var page = await store.ListAsync(after, limit);
-        return TypedResults.Ok(page.Select(UserResponse.From).ToArray());
+        if (page.HasMore)
+        {
+            var next = string.Create(CultureInfo.InvariantCulture, $"/api/users?after={page.Users[^1].Id}&limit={limit}");
+            response.Headers.Link = $"<{next}>; rel=\"next\"";
+        }
+
+        return TypedResults.Ok(page.Users.Select(UserResponse.From).ToArray());
     }
 
-    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(long id, UserStore store)
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(long id, UserStore store, HttpResponse response)
     {
         var user = await store.FindAsync(id);
-        return user is null
-            ? UserNotFound(id)
-            : TypedResults.Ok(UserResponse.From(user));
+        if (user is null)
+        {
+            return UserNotFound(id);
+        }
+
+        response.Headers.ETag = user.ETag;
+        return TypedResults.Ok(UserResponse.From(user));
     }
 
-    public static async Task<CreatedAtRoute<UserResponse>> CreateUser(CreateUserRequest request, UserStore store)
+    public static async Task<Results<CreatedAtRoute<UserResponse>, ProblemHttpResult>> CreateUser(
+        CreateUserRequest request, UserStore store, UsersWrites writes, HttpResponse response, CancellationToken cancellation)
     {
-        var user = await store.CreateAsync(request.Username, request.Email);
+        var result = await store.CreateAsync(request.ToFields());
+        if (result.Outcome is not WriteOutcome.Done)
+        {
+            return writes.Refused(id: null, result.Outcome);
+        }
+
+        var user = result.User!;
+        await writes.CreatedAsync(user, cancellation);
+        response.Headers.ETag = user.ETag;
         return TypedResults.CreatedAtRoute(UserResponse.From(user), nameof(GetUser), new { id = user.Id });
     }
 
-    private static ProblemHttpResult UserNotFound(long id) =>
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UpdateUser(
+        long id,
+        UpdateUserRequest request,
+        [FromHeader(Name = "If-Match")] string? ifMatch,
+        UserStore store,
+        UsersWrites writes,
+        HttpResponse response,
+        CancellationToken cancellation)
+    {
+        if (!TryParseIfMatch(ifMatch, out var expectedVersion))
+        {
+            return writes.Refused(id, WriteOutcome.VersionMismatch);
+        }
+
+        var result = await store.UpdateAsync(id, request.ToFields(), expectedVersion);
+        if (result.Outcome is not WriteOutcome.Done)
+        {
+            return writes.Refused(id, result.Outcome);
+        }
+
+        var user = result.User!;
+        await writes.UpdatedAsync(user, cancellation);
+        response.Headers.ETag = user.ETag;
+        return TypedResults.Ok(UserResponse.From(user));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(
+        long id,
+        [FromHeader(Name = "If-Match")] string? ifMatch,
+        UserStore store,
+        UsersWrites writes,
+        CancellationToken cancellation)
+    {
+        if (!TryParseIfMatch(ifMatch, out var expectedVersion))
+        {
+            return writes.Refused(id, WriteOutcome.VersionMismatch);
+        }
+
+        var result = await store.DeleteAsync(id, expectedVersion);
+        if (result.Outcome is not WriteOutcome.Done)
+        {
+            return writes.Refused(id, result.Outcome);
+        }
+
+        await writes.DeletedAsync(id, cancellation);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// No header or <c>*</c> expects no particular version. Otherwise the header must be one strong ETag this
+    /// service issued: weak tags never match under If-Match (RFC 9110, 13.1.1), nor do unknown ones.
+    /// </summary>
+    internal static bool TryParseIfMatch(string? ifMatch, out long? expectedVersion)
+    {
+        expectedVersion = null;
+        if (string.IsNullOrWhiteSpace(ifMatch) || ifMatch.Trim() == "*")
+        {
+            return true;
+        }
+
+        if (EntityTagHeaderValue.TryParse(ifMatch.Trim(), out var tag)
+            && !tag.IsWeak
+            && long.TryParse(tag.Tag.AsSpan().Trim('"'), NumberStyles.None, CultureInfo.InvariantCulture, out var version))
+        {
+            expectedVersion = version;
+            return true;
+        }
+
+        return false;
+    }
+
+    internal static ProblemHttpResult UserNotFound(long id) =>
         TypedResults.Problem(
             statusCode: StatusCodes.Status404NotFound,
             title: "User not found",
-            detail: $"No user has the id {id}.");
+            detail: string.Create(CultureInfo.InvariantCulture, $"No user has the id {id}."));
+}
+
+/// <summary>What follows a write, whichever endpoint made it: metrics, logs, cache eviction, refusals.</summary>
+public sealed class UsersWrites(IOutputCacheStore cache, UsersTelemetry telemetry, ILogger<UsersWrites> logger)
+{
+    public async Task CreatedAsync(User user, CancellationToken cancellation)
+    {
+        telemetry.UserCreated();
+        logger.UserCreated(user.Id);
+        await EvictCachedReadsAsync(cancellation);
+    }
+
+    public async Task UpdatedAsync(User user, CancellationToken cancellation)
+    {
+        telemetry.UserUpdated();
+        logger.UserUpdated(user.Id, user.Version);
+        await EvictCachedReadsAsync(cancellation);
+    }
+
+    public async Task DeletedAsync(long id, CancellationToken cancellation)
+    {
+        telemetry.UserDeleted();
+        logger.UserDeleted(id);
+        await EvictCachedReadsAsync(cancellation);
+    }
+
+    public ProblemHttpResult Refused(long? id, WriteOutcome outcome)
+    {
+        logger.WriteRefused(id, outcome);
+        return outcome switch
+        {
+            WriteOutcome.NotFound => UsersApi.UserNotFound(id ?? 0),
+            WriteOutcome.UsernameTaken => Problem(StatusCodes.Status409Conflict, "Username taken", "Another user has this username."),
+            WriteOutcome.EmailTaken => Problem(StatusCodes.Status409Conflict, "Email taken", "Another user has this email."),
+            WriteOutcome.VersionMismatch => Problem(StatusCodes.Status412PreconditionFailed, "User changed",
+                "The user is no longer at the version in If-Match. Read it again and retry with the new ETag."),
+            WriteOutcome.TooMuchContention => Problem(StatusCodes.Status409Conflict, "Too many concurrent writes",
+                "The user kept changing while this write was applied. Retry."),
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Not a refusal."),
+        };
+    }
+
+    // Correctness does not depend on this (cached reads are keyed by the write generation); it frees the
+    // entries no read can reach any more. A failure here must not fail a write that is already stored.
+    private async Task EvictCachedReadsAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            await cache.EvictByTagAsync(UsersCachePolicy.Tag, cancellation);
+        }
+        catch (RedisException exception)
+        {
+            logger.LogWarning(exception, "Could not evict cached user reads; they expire on their own.");
+        }
+    }
+
+    private static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail);
 }

@@ -4,8 +4,9 @@ using System.Text.Json.Serialization;
 namespace UserService.Users;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(User))]
+[JsonSerializable(typeof(StoredUser))]
 [JsonSerializable(typeof(CreateUserRequest))]
+[JsonSerializable(typeof(UpdateUserRequest))]
 [JsonSerializable(typeof(UserResponse))]
 [JsonSerializable(typeof(UserResponse[]))]
 internal sealed partial class UsersJsonContext : JsonSerializerContext;

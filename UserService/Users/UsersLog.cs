@@ -1,0 +1,20 @@
+namespace UserService.Users;
+
+/// <summary>The service's log messages, with stable event ids and the user id as a structured field.</summary>
+internal static partial class UsersLog
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Created user {UserId}")]
+    public static partial void UserCreated(this ILogger logger, long userId);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Replaced user {UserId}, now at version {Version}")]
+    public static partial void UserUpdated(this ILogger logger, long userId, long version);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Deleted user {UserId}")]
+    public static partial void UserDeleted(this ILogger logger, long userId);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Refused a write to user {UserId}: {Outcome}")]
+    public static partial void WriteRefused(this ILogger logger, long? userId, WriteOutcome outcome);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Seeded the empty store with {Count} users")]
+    public static partial void Seeded(this ILogger logger, int count);
+}

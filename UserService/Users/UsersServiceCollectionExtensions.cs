@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
+using StackExchange.Redis;
+
+namespace UserService.Users;
+
+public static class UsersServiceCollectionExtensions
+{
+    /// <summary>The users feature: its store, telemetry, JSON contracts, validation, cache and seed.</summary>
+    public static IHostApplicationBuilder AddUsers(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<UsersTelemetry>();
+        builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddScoped<UsersWrites>();
+
+        builder.Services.AddValidation();
+        builder.Services.ConfigureHttpJsonOptions(options =>
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, UsersJsonContext.Default));
+
+        // The output cache lives in the same Redis as the users, through the same connection.
+        builder.Services.AddStackExchangeRedisOutputCache(_ => { });
+        builder.Services.AddOptions<RedisOutputCacheOptions>()
+            .Configure<IServiceProvider>((options, services) =>
+                options.ConnectionMultiplexerFactory = () => Task.FromResult(services.GetRequiredService<IConnectionMultiplexer>()));
+        builder.Services.AddOutputCache(options => options.AddPolicy(UsersCachePolicy.Name, new UsersCachePolicy()));
+
+        if (builder.Environment.IsDevelopment())
+        {
+            builder.Services.AddHostedService<DevelopmentSeed>();
+        }
+
+        return builder;
+    }
+}
