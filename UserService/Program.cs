@@ -28,6 +28,3 @@ if (app.Environment.IsDevelopment())
 app.MapUsersApi();
 
 app.Run();
-
-/// <summary>The entry point, visible to the in-process tests.</summary>
-public partial class Program;

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -45,10 +44,6 @@ public static class CacheBuilderExtensions
     private static IResourceBuilder<LocalCacheResource> AddGarnet(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password, string dataDirectory)
     {
-        var garnetServer = typeof(CacheBuilderExtensions).Assembly
-            .GetCustomAttributes<AssemblyMetadataAttribute>()
-            .Single(attribute => attribute.Key == "GarnetServerPath").Value!;
-
         var garnet = builder.AddLocalCache(new LocalCacheResource(name, CacheEngine.Garnet, "dotnet", dataDirectory, password.Resource));
 
         // Garnet takes its password on the command line or from a configuration file. The command line would
@@ -68,7 +63,7 @@ public static class CacheBuilderExtensions
         return garnet.WithArgs(context =>
         {
             var resource = (LocalCacheResource)context.Resource;
-            context.Args.Add(garnetServer);
+            context.Args.Add(GarnetServer.AssemblyPath);
             context.Args.Add("--config-import-path");
             context.Args.Add(secretsFile);
             context.Args.Add("--port");

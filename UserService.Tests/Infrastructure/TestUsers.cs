@@ -4,17 +4,17 @@ using System.Text.Json.Serialization;
 namespace UserService.Tests.Infrastructure;
 
 /// <summary>The API's user as a client sees it.</summary>
-public sealed record UserDto(long Id, string Username, string Email);
+public sealed record UserDto(long Id, string Username, string Email, string? DisplayName, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-public sealed record NewUser(string Username, string Email);
+public sealed record NewUser(string Username, string Email, string? DisplayName = null);
 
 public static class TestUsers
 {
     /// <summary>A user no other test can have created.</summary>
-    public static NewUser Unique()
+    public static NewUser Unique(string? displayName = null)
     {
         var username = $"u-{Guid.NewGuid():N}"[..20];
-        return new NewUser(username, $"{username}@example.com");
+        return new NewUser(username, $"{username}@example.com", displayName);
     }
 
     public static async Task<(HttpResponseMessage Response, UserDto User)> CreateAsync(this HttpClient api, NewUser user)

@@ -4,21 +4,14 @@ using System.Text.Json.Serialization;
 
 namespace UserService.Users;
 
-/// <summary>What a client sends to create a user. The server assigns the id and the timestamps.</summary>
+/// <summary>
+/// What a client sends to create a user or to replace its fields. The server assigns the id and the
+/// timestamps; any other property is refused.
+/// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record CreateUserRequest(
-    [Required, Username] string Username,
-    [Required, Email] string Email,
-    [StringLength(UserRules.MaxDisplayNameLength), PrintableText] string? DisplayName = null)
-{
-    public UserFields ToFields() => new(Username, Email, DisplayName);
-}
-
-/// <summary>What a client sends to replace a user's mutable fields.</summary>
-[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record UpdateUserRequest(
-    [Required, Username] string Username,
-    [Required, Email] string Email,
+public sealed record UserRequest(
+    [Required, StringLength(UserRules.MaxUsernameLength, MinimumLength = UserRules.MinUsernameLength), RegularExpression(UserRules.UsernamePattern)] string Username,
+    [Required, StringLength(UserRules.MaxEmailLength), EmailAddress, Mailbox] string Email,
     [StringLength(UserRules.MaxDisplayNameLength), PrintableText] string? DisplayName = null)
 {
     public UserFields ToFields() => new(Username, Email, DisplayName);
@@ -43,36 +36,24 @@ public static class UserRules
     public const int MaxUsernameLength = 32;
     public const int MaxEmailLength = 254;
     public const int MaxDisplayNameLength = 100;
+    public const string UsernamePattern = "^[a-z0-9._-]+$";
 }
 
-/// <summary>3 to 32 lowercase letters, digits, '.', '_' or '-'.</summary>
+/// <summary>
+/// A single mailbox such as name@example.com: stricter than <see cref="EmailAddressAttribute"/>, which only
+/// looks for an '@' that is neither first nor last.
+/// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
-public sealed class UsernameAttribute : ValidationAttribute
+public sealed class MailboxAttribute : ValidationAttribute
 {
-    public UsernameAttribute()
-        : base($"A username is {UserRules.MinUsernameLength} to {UserRules.MaxUsernameLength} characters of lowercase letters, digits, '.', '_' and '-'.")
-    {
-    }
-
-    public override bool IsValid(object? value) =>
-        value is not string username
-        || (username.Length is >= UserRules.MinUsernameLength and <= UserRules.MaxUsernameLength
-            && username.All(static c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-'));
-}
-
-/// <summary>A single address, as a mail server would take it, of at most 254 characters.</summary>
-[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
-public sealed class EmailAttribute : ValidationAttribute
-{
-    public EmailAttribute()
-        : base($"An email is a single address such as name@example.com, of at most {UserRules.MaxEmailLength} characters.")
+    public MailboxAttribute()
+        : base("The field {0} must be a single address such as name@example.com.")
     {
     }
 
     public override bool IsValid(object? value) =>
         value is not string email
-        || (email.Length <= UserRules.MaxEmailLength
-            && MailAddress.TryCreate(email, out var address)
+        || (MailAddress.TryCreate(email, out var address)
             && address.Address == email
             && address.DisplayName.Length == 0
             && address.Host.Contains('.', StringComparison.Ordinal)

@@ -95,7 +95,7 @@ public static class UsersApi
     }
 
     public static async Task<Results<CreatedAtRoute<UserResponse>, ProblemHttpResult>> CreateUser(
-        CreateUserRequest request, UserStore store, UsersWrites writes, HttpResponse response, CancellationToken cancellation)
+        UserRequest request, UserStore store, UsersWrites writes, HttpResponse response, CancellationToken cancellation)
     {
         var result = await store.CreateAsync(request.ToFields());
         if (result.Outcome is not WriteOutcome.Done)
@@ -111,7 +111,7 @@ public static class UsersApi
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UpdateUser(
         long id,
-        UpdateUserRequest request,
+        UserRequest request,
         [FromHeader(Name = "If-Match")] string? ifMatch,
         UserStore store,
         UsersWrites writes,

@@ -5,8 +5,7 @@ namespace UserService.Users;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(StoredUser))]
-[JsonSerializable(typeof(CreateUserRequest))]
-[JsonSerializable(typeof(UpdateUserRequest))]
+[JsonSerializable(typeof(UserRequest))]
 [JsonSerializable(typeof(UserResponse))]
 [JsonSerializable(typeof(UserResponse[]))]
 internal sealed partial class UsersJsonContext : JsonSerializerContext;
