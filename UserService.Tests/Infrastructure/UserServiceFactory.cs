@@ -25,6 +25,7 @@ public class UserServiceFactory(GarnetProcess garnet) : WebApplicationFactory<Us
         builder.UseSetting("ConnectionStrings:cache", connectionString);
         // Any port the test server never uses: management endpoints stay unreachable here, as on a public port.
         builder.UseSetting("Management:Port", "65535");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
     }
 }
 

@@ -10,9 +10,12 @@ namespace UserService.Users;
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record UserRequest(
-    [Required, StringLength(UserRules.MaxUsernameLength, MinimumLength = UserRules.MinUsernameLength), RegularExpression(UserRules.UsernamePattern)] string Username,
-    [Required, StringLength(UserRules.MaxEmailLength), EmailAddress, Mailbox] string Email,
-    [StringLength(UserRules.MaxDisplayNameLength), PrintableText] string? DisplayName = null)
+    [property: Required, StringLength(UserRules.MaxUsernameLength, MinimumLength = UserRules.MinUsernameLength), RegularExpression(UserRules.UsernamePattern)]
+    string Username,
+    [property: Required, StringLength(UserRules.MaxEmailLength), EmailAddress, Mailbox]
+    string Email,
+    [property: StringLength(UserRules.MaxDisplayNameLength), PrintableText]
+    string? DisplayName = null)
 {
     public UserFields ToFields() => new(Username, Email, DisplayName);
 }

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using UserService.Tests.Infrastructure;
+
+namespace UserService.Tests.Users;
+
+/// <summary>Reads are served from the shared output cache, and no read after a write sees the old data.</summary>
+public sealed class CachingTests(UserServiceFactory factory) : IClassFixture<UserServiceFactory>
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private readonly HttpClient api = factory.CreateClient();
+
+    [Fact]
+    public async Task RepeatedReadIsServedFromTheCache()
+    {
+        var (_, created) = await api.CreateAsync(TestUsers.Unique());
+
+        using var first = await api.GetAsync($"/api/users/{created.Id}", Cancellation);
+        using var second = await api.GetAsync($"/api/users/{created.Id}", Cancellation);
+
+        Assert.False(first.Headers.Age.HasValue);
+        Assert.True(second.Headers.Age.HasValue, "The second read should come from the output cache.");
+        Assert.Equal(first.Headers.ETag, second.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task ReadWithAnAuthorizationHeaderIsCachedToo()
+    {
+        var (_, created) = await api.CreateAsync(TestUsers.Unique());
+
+        using var first = await GetWithAuthorizationAsync($"/api/users/{created.Id}");
+        using var second = await GetWithAuthorizationAsync($"/api/users/{created.Id}");
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.True(second.Headers.Age.HasValue, "A bearer token must not turn the cache off.");
+    }
+
+    [Fact]
+    public async Task ReadAfterAReplaceSeesTheNewData()
+    {
+        var (response, created) = await api.CreateAsync(TestUsers.Unique());
+        await WarmAsync($"/api/users/{created.Id}", $"/api/users?username={created.Username}", $"/api/users?after={created.Id - 1}&limit=1");
+
+        var replacement = TestUsers.Unique("Replaced");
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/users/{created.Id}") { Content = JsonContent.Create(replacement) };
+        put.Headers.IfMatch.Add(response.Headers.ETag!);
+        (await api.SendAsync(put, Cancellation)).EnsureSuccessStatusCode();
+
+        var byId = await api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation);
+        var byOldName = await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={created.Username}", Cancellation);
+        var page = await api.GetFromJsonAsync<UserDto[]>($"/api/users?after={created.Id - 1}&limit=1", Cancellation);
+        Assert.Equal("Replaced", byId!.DisplayName);
+        Assert.Empty(byOldName!);
+        Assert.Equal("Replaced", Assert.Single(page!).DisplayName);
+    }
+
+    [Fact]
+    public async Task ReadAfterADeleteSeesTheUserGone()
+    {
+        var (_, created) = await api.CreateAsync(TestUsers.Unique());
+        await WarmAsync($"/api/users/{created.Id}", $"/api/users?after={created.Id - 1}&limit=1");
+
+        (await api.DeleteAsync($"/api/users/{created.Id}", Cancellation)).EnsureSuccessStatusCode();
+
+        using var byId = await api.GetAsync($"/api/users/{created.Id}", Cancellation);
+        Assert.Equal(HttpStatusCode.NotFound, byId.StatusCode);
+        Assert.DoesNotContain(created.Id, (await api.GetFromJsonAsync<UserDto[]>($"/api/users?after={created.Id - 1}&limit=1", Cancellation))!.Select(u => u.Id));
+    }
+
+    [Fact]
+    public async Task ReadAfterACreateSeesTheNewUser()
+    {
+        var (_, existing) = await api.CreateAsync(TestUsers.Unique());
+        var newcomer = TestUsers.Unique();
+        await WarmAsync($"/api/users?after={existing.Id}", $"/api/users?username={newcomer.Username}");
+
+        var (_, created) = await api.CreateAsync(newcomer);
+
+        Assert.Contains(created, (await api.GetFromJsonAsync<UserDto[]>($"/api/users?after={existing.Id}", Cancellation))!);
+        Assert.Equal([created], (await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={newcomer.Username}", Cancellation))!);
+    }
+
+    [Fact]
+    public async Task NotFoundIsNotCached()
+    {
+        using var response = await api.GetAsync("/api/users/987654320", Cancellation);
+        using var again = await api.GetAsync("/api/users/987654320", Cancellation);
+
+        Assert.False(again.Headers.Age.HasValue);
+    }
+
+    /// <summary>Reads each path twice, so that the answer is in the cache before the write.</summary>
+    private async Task WarmAsync(params string[] paths)
+    {
+        foreach (var path in paths)
+        {
+            (await api.GetAsync(path, Cancellation)).Dispose();
+            using var cached = await api.GetAsync(path, Cancellation);
+            Assert.True(cached.Headers.Age.HasValue, $"{path} should be cached before the write.");
+        }
+    }
+
+    private async Task<HttpResponseMessage> GetWithAuthorizationAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "any-token");
+        return await api.SendAsync(request, Cancellation);
+    }
+}

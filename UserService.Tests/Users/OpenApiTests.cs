@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using UserService.Tests.Infrastructure;
+
+namespace UserService.Tests.Users;
+
+/// <summary>The OpenAPI document describes every operation, every status it answers and every constraint.</summary>
+public sealed class OpenApiTests(UserServiceFactory factory) : IClassFixture<UserServiceFactory>
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("/api/users", "get", new[] { "200", "400" })]
+    [InlineData("/api/users", "post", new[] { "201", "400", "409" })]
+    [InlineData("/api/users/{id}", "get", new[] { "200", "404" })]
+    [InlineData("/api/users/{id}", "put", new[] { "200", "400", "404", "409", "412" })]
+    [InlineData("/api/users/{id}", "delete", new[] { "204", "404", "412" })]
+    public async Task OperationListsEveryStatusItAnswers(string path, string method, string[] statuses)
+    {
+        var document = await DocumentAsync();
+
+        var responses = document["paths"]![path]![method]!["responses"]!.AsObject();
+
+        Assert.Equal(statuses, responses.Select(response => response.Key).Order());
+    }
+
+    [Fact]
+    public async Task RequestSchemaCarriesTheFieldConstraints()
+    {
+        var document = await DocumentAsync();
+
+        var properties = document["components"]!["schemas"]!["UserRequest"]!["properties"]!;
+        Assert.Equal(3, (int?)properties["username"]!["minLength"]);
+        Assert.Equal(32, (int?)properties["username"]!["maxLength"]);
+        Assert.Equal("^[a-z0-9._-]+$", (string?)properties["username"]!["pattern"]);
+        Assert.Equal(254, (int?)properties["email"]!["maxLength"]);
+        Assert.Equal(100, (int?)properties["displayName"]!["maxLength"]);
+        Assert.Equal(["email", "username"], document["components"]!["schemas"]!["UserRequest"]!["required"]!.AsArray().Select(n => (string?)n).Order());
+    }
+
+    [Fact]
+    public async Task PageSizeParameterCarriesItsRange()
+    {
+        var document = await DocumentAsync();
+
+        var limit = document["paths"]!["/api/users"]!["get"]!["parameters"]!.AsArray().Single(p => (string?)p!["name"] == "limit")!;
+        Assert.Equal(1, (int?)limit["schema"]!["minimum"]);
+        Assert.Equal(1000, (int?)limit["schema"]!["maximum"]);
+    }
+
+    private async Task<JsonNode> DocumentAsync()
+    {
+        using var api = factory.CreateClient();
+        return JsonNode.Parse(await api.GetStringAsync("/openapi/v1.json", Cancellation))!;
+    }
+}
