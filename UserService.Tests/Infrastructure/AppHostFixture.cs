@@ -1,8 +1,9 @@
 namespace UserService.Tests.Infrastructure;
 
 /// <summary>
-/// One AppHost per test class and engine, so that a class pays for one start. Tests in the class share the
-/// running system, never data: each creates the users it reads.
+/// One AppHost per engine, with two userservice replicas behind the AppHost's proxy, shared by the test
+/// classes of that engine's collection, so that they pay for one start. Tests share the running system,
+/// never data: each creates the users it reads.
 /// </summary>
 public abstract class AppHostFixture(string engine) : IAsyncLifetime
 {
@@ -23,7 +24,7 @@ public abstract class AppHostFixture(string engine) : IAsyncLifetime
     {
         if (Engines.IsInstalled(Engine))
         {
-            host = await RunningAppHost.StartAsync(Engine, cancellationToken: TestContext.Current.CancellationToken);
+            host = await RunningAppHost.StartAsync(Engine, replicas: 2, cancellationToken: TestContext.Current.CancellationToken);
         }
     }
 
@@ -41,3 +42,15 @@ public abstract class AppHostFixture(string engine) : IAsyncLifetime
 public sealed class GarnetAppHost() : AppHostFixture(Engines.Garnet);
 
 public sealed class RedisServerAppHost() : AppHostFixture(Engines.RedisServer);
+
+[CollectionDefinition(Name)]
+public sealed class GarnetAppHostCollection : ICollectionFixture<GarnetAppHost>
+{
+    public const string Name = "AppHost on Garnet";
+}
+
+[CollectionDefinition(Name)]
+public sealed class RedisServerAppHostCollection : ICollectionFixture<RedisServerAppHost>
+{
+    public const string Name = "AppHost on redis-server";
+}

@@ -35,7 +35,7 @@ public sealed class RunningAppHost : IAsyncDisposable
 
     /// <summary>Starts the AppHost and waits until the cache and the user service report healthy.</summary>
     public static async Task<RunningAppHost> StartAsync(
-        string engine, string? dataDirectory = null, string? password = null, CancellationToken cancellationToken = default)
+        string engine, string? dataDirectory = null, string? password = null, int replicas = 1, CancellationToken cancellationToken = default)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("userservice-tests-").FullName;
         password ??= Convert.ToHexString(Guid.NewGuid().ToByteArray());
@@ -48,6 +48,7 @@ public sealed class RunningAppHost : IAsyncDisposable
                 $"--{CacheEngines.ConfigurationKey}={engine}",
                 $"--{CacheBuilderExtensions.DataDirectoryKey}={dataDirectory}",
                 $"--Parameters:{ResourceNames.CachePassword}={password}",
+                $"--UserService:Replicas={replicas}",
             ],
             timeout.Token);
 
@@ -82,6 +83,41 @@ public sealed class RunningAppHost : IAsyncDisposable
     /// <summary>A client for the management port (health, liveness, metrics).</summary>
     public HttpClient CreateManagementClient() => App.CreateHttpClient(ResourceNames.UserService, ResourceNames.ManagementEndpoint);
 
+    /// <summary>
+    /// The userservice processes themselves, addressed directly rather than through the AppHost's proxy,
+    /// which keeps a connection on one replica. Read from their environment: the API is the URL that is
+    /// not the management port.
+    /// </summary>
+    public async Task<IReadOnlyList<Replica>> ReplicasAsync(int expected)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(StartTimeout);
+
+        var replicas = new Dictionary<string, Replica>();
+        await foreach (var update in App.ResourceNotifications.WatchAsync(timeout.Token))
+        {
+            var environment = update.Snapshot.EnvironmentVariables.ToDictionary(variable => variable.Name, variable => variable.Value);
+            if (update.Resource.Name == ResourceNames.UserService
+                && update.Snapshot.State?.Text == KnownResourceStates.Running
+                && environment.GetValueOrDefault("ASPNETCORE_URLS") is { } urls
+                && environment.GetValueOrDefault("Management__Port") is { } managementPort)
+            {
+                var addresses = urls.Split(';').Select(url => new Uri(url)).ToList();
+                replicas[update.ResourceId] = new Replica(
+                    update.ResourceId,
+                    addresses.Single(address => address.Port.ToString() != managementPort),
+                    addresses.Single(address => address.Port.ToString() == managementPort));
+            }
+
+            if (replicas.Count == expected)
+            {
+                return [.. replicas.Values];
+            }
+        }
+
+        throw new InvalidOperationException($"Fewer than {expected} userservice replicas reported running.");
+    }
+
     public IResource Resource(string name) =>
         App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(resource => resource.Name == name);
 
@@ -90,4 +126,12 @@ public sealed class RunningAppHost : IAsyncDisposable
         ?? throw new InvalidOperationException("The cache has no connection string.");
 
     public async ValueTask DisposeAsync() => await App.DisposeAsync();
+}
+
+/// <summary>One userservice process: its API and its management port, without the proxy in front.</summary>
+public sealed record Replica(string Id, Uri Api, Uri Management)
+{
+    public HttpClient CreateApiClient() => new() { BaseAddress = Api };
+
+    public HttpClient CreateManagementClient() => new() { BaseAddress = Management };
 }

@@ -17,13 +17,13 @@ public sealed class PersistenceTests
         var cancellation = TestContext.Current.CancellationToken;
 
         UserDto created;
-        await using (var first = await RunningAppHost.StartAsync(engine, dataDirectory, password, cancellation))
+        await using (var first = await RunningAppHost.StartAsync(engine, dataDirectory, password, cancellationToken: cancellation))
         {
             using var api = first.CreateApiClient();
             (_, created) = await api.CreateAsync(TestUsers.Unique());
         }
 
-        await using var second = await RunningAppHost.StartAsync(engine, dataDirectory, password, cancellation);
+        await using var second = await RunningAppHost.StartAsync(engine, dataDirectory, password, cancellationToken: cancellation);
         using var restartedApi = second.CreateApiClient();
         using var response = await restartedApi.GetAsync($"/api/users/{created.Id}", cancellation);
 

@@ -105,8 +105,9 @@ public abstract class TopologyTests(AppHostFixture fixture)
     [Fact]
     public async Task MetricsEndpointServesTheServiceMetricsInPrometheusFormat()
     {
-        using var api = fixture.Host.CreateApiClient();
-        using var management = fixture.Host.CreateManagementClient();
+        var replica = (await fixture.Host.ReplicasAsync(expected: 2))[0];
+        using var api = replica.CreateApiClient();
+        using var management = replica.CreateManagementClient();
         (await api.GetAsync("/api/users?limit=1", Cancellation)).Dispose();
 
         // The exporter caches a scrape briefly, so the request may show up in a later one.
@@ -148,6 +149,8 @@ public abstract class TopologyTests(AppHostFixture fixture)
     }
 }
 
-public sealed class GarnetTopologyTests(GarnetAppHost fixture) : TopologyTests(fixture), IClassFixture<GarnetAppHost>;
+[Collection(GarnetAppHostCollection.Name)]
+public sealed class GarnetTopologyTests(GarnetAppHost fixture) : TopologyTests(fixture);
 
-public sealed class RedisServerTopologyTests(RedisServerAppHost fixture) : TopologyTests(fixture), IClassFixture<RedisServerAppHost>;
+[Collection(RedisServerAppHostCollection.Name)]
+public sealed class RedisServerTopologyTests(RedisServerAppHost fixture) : TopologyTests(fixture);

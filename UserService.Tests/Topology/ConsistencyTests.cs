@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Http.Json;
+using UserService.Tests.Infrastructure;
+
+namespace UserService.Tests.Topology;
+
+/// <summary>
+/// The store's guarantees through the whole topology, on each engine and with two userservice replicas:
+/// uniqueness under a race, keyset pagination over many users, and reads that follow writes.
+/// </summary>
+public abstract class ConsistencyTests(AppHostFixture fixture)
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task FiftyConcurrentCreatesOfOneUsernameYieldExactlyOneUser()
+    {
+        using var api = fixture.Host.CreateApiClient();
+        var username = TestUsers.Unique().Username;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(async i =>
+        {
+            using var response = await api.PostAsJsonAsync("/api/users", new NewUser(username, $"{username}-{i}@example.com"), Cancellation);
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(1, responses.Count(status => status == HttpStatusCode.Created));
+        Assert.Equal(49, responses.Count(status => status == HttpStatusCode.Conflict));
+        Assert.Single((await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={username}", Cancellation))!);
+        await StoreInvariants.AssertConsistentAsync(await fixture.Host.CacheConnectionStringAsync());
+    }
+
+    [Fact]
+    public async Task WalkingThePagesVisitsEveryUserOnceInIdOrder()
+    {
+        using var api = fixture.Host.CreateApiClient();
+        var mine = new List<long>();
+        for (var batch = 0; batch < 5; batch++)
+        {
+            var created = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => api.CreateAsync(TestUsers.Unique())));
+            mine.AddRange(created.Select(c => c.User.Id));
+        }
+
+        var visited = new List<long>();
+        var next = $"/api/users?after={mine.Min() - 1}&limit=50";
+        var pages = 0;
+        while (next is not null && pages++ < 1000)
+        {
+            using var response = await api.GetAsync(next, Cancellation);
+            visited.AddRange((await response.Content.ReadFromJsonAsync<UserDto[]>(Cancellation))!.Select(user => user.Id));
+            next = response.Headers.TryGetValues("Link", out var links) ? ParseNext(links.Single()) : null;
+        }
+
+        Assert.Equal(250, mine.Count);
+        Assert.Equal(visited.Order(), visited);
+        Assert.Equal(visited.Distinct().Count(), visited.Count);
+        Assert.Empty(mine.Except(visited));
+    }
+
+    [Fact]
+    public async Task EveryReadAfterAnAcknowledgedWriteSeesItWhicheverReplicaAnswers()
+    {
+        var replicas = await fixture.Host.ReplicasAsync(expected: 2);
+        var clients = replicas.Select(replica => replica.CreateApiClient()).ToList();
+        var (response, created) = await clients[0].CreateAsync(TestUsers.Unique());
+        var etag = response.Headers.ETag!;
+        await ReadEverywhereAsync(clients, created.Id, expectedDisplayName: null);
+
+        // Each round writes through one replica and reads through all, after every replica cached the old answer.
+        for (var round = 1; round <= 4; round++)
+        {
+            var displayName = $"Round {round}";
+            using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/users/{created.Id}")
+            {
+                Content = JsonContent.Create(new NewUser(created.Username, created.Email, displayName)),
+            };
+            put.Headers.IfMatch.Add(etag);
+            using var updated = await clients[round % clients.Count].SendAsync(put, Cancellation);
+            Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+            etag = updated.Headers.ETag!;
+
+            await ReadEverywhereAsync(clients, created.Id, displayName);
+        }
+
+        clients.ForEach(client => client.Dispose());
+    }
+
+    [Fact]
+    public async Task ServiceMetricsAppearOnThePrometheusEndpoint()
+    {
+        var replica = (await fixture.Host.ReplicasAsync(expected: 2))[0];
+        using var api = replica.CreateApiClient();
+        using var management = replica.CreateManagementClient();
+        await api.CreateAsync(TestUsers.Unique());
+
+        // The exporter caches a scrape briefly.
+        var metrics = await Eventually.MatchAsync(
+            cancellation => management.GetStringAsync("/metrics", cancellation),
+            text => text.Contains("userservice_users_created_total", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30));
+
+        Assert.Contains("userservice_users_created_total", metrics);
+        Assert.Contains("userservice_store_operation_duration_seconds_bucket", metrics);
+    }
+
+    /// <summary>Reads the user by id, in a page and by username, twice from every replica (the second read is a cache hit).</summary>
+    private static async Task ReadEverywhereAsync(IReadOnlyList<HttpClient> replicas, long id, string? expectedDisplayName)
+    {
+        foreach (var api in replicas)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var byId = await api.GetFromJsonAsync<UserDto>($"/api/users/{id}", Cancellation);
+                var page = await api.GetFromJsonAsync<UserDto[]>($"/api/users?after={id - 1}&limit=1", Cancellation);
+                var byName = await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={byId!.Username}", Cancellation);
+
+                Assert.Equal(expectedDisplayName, byId.DisplayName);
+                Assert.Equal(expectedDisplayName, Assert.Single(page!).DisplayName);
+                Assert.Equal(expectedDisplayName, Assert.Single(byName!).DisplayName);
+            }
+        }
+    }
+
+    private static string ParseNext(string link) => link[(link.IndexOf('<') + 1)..link.IndexOf('>')];
+}
+
+[Collection(GarnetAppHostCollection.Name)]
+public sealed class GarnetConsistencyTests(GarnetAppHost fixture) : ConsistencyTests(fixture);
+
+[Collection(RedisServerAppHostCollection.Name)]
+public sealed class RedisServerConsistencyTests(RedisServerAppHost fixture) : ConsistencyTests(fixture);
