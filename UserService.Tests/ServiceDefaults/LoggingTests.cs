@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace UserService.Tests.ServiceDefaults;
+
+/// <summary>Log shippers get one JSON object per line, except on a developer's console.</summary>
+public sealed class LoggingTests
+{
+    [Theory]
+    [InlineData("Production", ConsoleFormatterNames.Json)]
+    [InlineData("Staging", ConsoleFormatterNames.Json)]
+    [InlineData("Development", ConsoleFormatterNames.Simple)]
+    public void ConsoleFormatDependsOnTheEnvironment(string environment, string formatter)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
+        builder.AddServiceDefaults();
+
+        using var host = builder.Build();
+
+        Assert.Equal(formatter, host.Services.GetRequiredService<IOptions<ConsoleLoggerOptions>>().Value.FormatterName ?? ConsoleFormatterNames.Simple);
+    }
+}
