@@ -31,6 +31,33 @@ public abstract class ConsistencyTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task RacingRenamesAndDeletesLeaveNoDanglingIndexEntry()
+    {
+        using var api = fixture.Host.CreateApiClient();
+        var (_, first) = await api.CreateAsync(TestUsers.Unique());
+        var (_, second) = await api.CreateAsync(TestUsers.Unique());
+        var contested = TestUsers.Unique();
+
+        // Both users race for one name and for names of their own, while the first is being deleted.
+        var writes = Enumerable.Range(0, 20).Select(async i =>
+        {
+            var user = i % 2 == 0 ? first : second;
+            var target = i % 4 < 2 ? contested : TestUsers.Unique();
+            using var response = await api.PutAsJsonAsync($"/api/users/{user.Id}", target, Cancellation);
+            return response.StatusCode;
+        }).Append(Task.Run(async () =>
+        {
+            using var response = await api.DeleteAsync($"/api/users/{first.Id}", Cancellation);
+            return response.StatusCode;
+        }));
+        var statuses = await Task.WhenAll(writes);
+
+        Assert.All(statuses, status => Assert.Contains(status, new[] { HttpStatusCode.OK, HttpStatusCode.NoContent, HttpStatusCode.Conflict, HttpStatusCode.NotFound }));
+        Assert.True((await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={contested.Username}", Cancellation))!.Length <= 1);
+        await StoreInvariants.AssertConsistentAsync(await fixture.Host.CacheConnectionStringAsync());
+    }
+
+    [Fact]
     public async Task WalkingThePagesVisitsEveryUserOnceInIdOrder()
     {
         using var api = fixture.Host.CreateApiClient();
