@@ -1,23 +1,34 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
-[assembly: AssemblyFixture(typeof(UserService.Tests.Infrastructure.GarnetProcess))]
-
 namespace UserService.Tests.Infrastructure;
 
 /// <summary>
-/// The user service in process, on a database of its own in the shared Garnet server. The environment is
-/// not Development, so nothing is seeded unless a test asks for it.
+/// The user service in process, on a database of its own in one engine's store server. The environment
+/// is not Development, so nothing is seeded unless a test asks for it.
 /// </summary>
 // Any type of the service's assembly names it; Program is ambiguous, since the AppHost has one too.
-public class UserServiceFactory(GarnetProcess garnet) : WebApplicationFactory<UserService.Users.UserStore>, IAsyncLifetime
+public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserService.Users.UserStore>, IAsyncLifetime
 {
     private string connectionString = "";
 
     /// <summary>The environment the service runs in.</summary>
     protected virtual string Environment => "Testing";
 
-    public async ValueTask InitializeAsync() => connectionString = await garnet.ClaimEmptyDatabaseAsync();
+    public async ValueTask InitializeAsync()
+    {
+        if (Engines.IsInstalled(store.Engine))
+        {
+            connectionString = await store.ClaimEmptyDatabaseAsync();
+        }
+    }
+
+    /// <summary>A client for the API; skips the test (or fails it, in CI) where the engine is missing.</summary>
+    public HttpClient CreateApiClient()
+    {
+        Engines.RequireInstalled(store.Engine);
+        return CreateClient();
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -29,8 +40,12 @@ public class UserServiceFactory(GarnetProcess garnet) : WebApplicationFactory<Us
     }
 }
 
+public sealed class GarnetUserService(GarnetStoreServer store) : UserServiceFactory(store);
+
+public sealed class RedisServerUserService(RedisStoreServer store) : UserServiceFactory(store);
+
 /// <summary>The service as a developer runs it, where an empty store gets seeded.</summary>
-public sealed class DevelopmentUserServiceFactory(GarnetProcess garnet) : UserServiceFactory(garnet)
+public sealed class DevelopmentUserService(GarnetStoreServer store) : UserServiceFactory(store)
 {
     protected override string Environment => "Development";
 }

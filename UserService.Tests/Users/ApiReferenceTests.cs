@@ -4,10 +4,10 @@ using UserService.Tests.Infrastructure;
 namespace UserService.Tests.Users;
 
 /// <summary>The OpenAPI document is served everywhere; the interactive reference only in Development.</summary>
-public sealed class ApiReferenceTests(GarnetProcess garnet) : IAsyncLifetime
+public sealed class ApiReferenceTests(GarnetStoreServer garnet) : IAsyncLifetime
 {
-    private readonly UserServiceFactory testing = new(garnet);
-    private readonly DevelopmentUserServiceFactory development = new(garnet);
+    private readonly GarnetUserService testing = new(garnet);
+    private readonly DevelopmentUserService development = new(garnet);
 
     public async ValueTask InitializeAsync()
     {

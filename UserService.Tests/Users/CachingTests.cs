@@ -6,19 +6,19 @@ using UserService.Tests.Infrastructure;
 namespace UserService.Tests.Users;
 
 /// <summary>Reads are served from the shared output cache, and no read after a write sees the old data.</summary>
-public sealed class CachingTests(UserServiceFactory factory) : IClassFixture<UserServiceFactory>
+public abstract class CachingTests(UserServiceFactory factory)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private readonly HttpClient api = factory.CreateClient();
+    private HttpClient Api => field ??= factory.CreateApiClient();
 
     [Fact]
     public async Task RepeatedReadIsServedFromTheCache()
     {
-        var (_, created) = await api.CreateAsync(TestUsers.Unique());
+        var (_, created) = await Api.CreateAsync(TestUsers.Unique());
 
-        using var first = await api.GetAsync($"/api/users/{created.Id}", Cancellation);
-        using var second = await api.GetAsync($"/api/users/{created.Id}", Cancellation);
+        using var first = await Api.GetAsync($"/api/users/{created.Id}", Cancellation);
+        using var second = await Api.GetAsync($"/api/users/{created.Id}", Cancellation);
 
         Assert.False(first.Headers.Age.HasValue);
         Assert.True(second.Headers.Age.HasValue, "The second read should come from the output cache.");
@@ -28,7 +28,7 @@ public sealed class CachingTests(UserServiceFactory factory) : IClassFixture<Use
     [Fact]
     public async Task ReadWithAnAuthorizationHeaderIsCachedToo()
     {
-        var (_, created) = await api.CreateAsync(TestUsers.Unique());
+        var (_, created) = await Api.CreateAsync(TestUsers.Unique());
 
         using var first = await GetWithAuthorizationAsync($"/api/users/{created.Id}");
         using var second = await GetWithAuthorizationAsync($"/api/users/{created.Id}");
@@ -40,17 +40,17 @@ public sealed class CachingTests(UserServiceFactory factory) : IClassFixture<Use
     [Fact]
     public async Task ReadAfterAReplaceSeesTheNewData()
     {
-        var (response, created) = await api.CreateAsync(TestUsers.Unique());
+        var (response, created) = await Api.CreateAsync(TestUsers.Unique());
         await WarmAsync($"/api/users/{created.Id}", $"/api/users?username={created.Username}", $"/api/users?after={created.Id - 1}&limit=1");
 
         var replacement = TestUsers.Unique("Replaced");
         using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/users/{created.Id}") { Content = JsonContent.Create(replacement) };
         put.Headers.IfMatch.Add(response.Headers.ETag!);
-        (await api.SendAsync(put, Cancellation)).EnsureSuccessStatusCode();
+        (await Api.SendAsync(put, Cancellation)).EnsureSuccessStatusCode();
 
-        var byId = await api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation);
-        var byOldName = await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={created.Username}", Cancellation);
-        var page = await api.GetFromJsonAsync<UserDto[]>($"/api/users?after={created.Id - 1}&limit=1", Cancellation);
+        var byId = await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation);
+        var byOldName = await Api.GetFromJsonAsync<UserDto[]>($"/api/users?username={created.Username}", Cancellation);
+        var page = await Api.GetFromJsonAsync<UserDto[]>($"/api/users?after={created.Id - 1}&limit=1", Cancellation);
         Assert.Equal("Replaced", byId!.DisplayName);
         Assert.Empty(byOldName!);
         Assert.Equal("Replaced", Assert.Single(page!).DisplayName);
@@ -59,34 +59,34 @@ public sealed class CachingTests(UserServiceFactory factory) : IClassFixture<Use
     [Fact]
     public async Task ReadAfterADeleteSeesTheUserGone()
     {
-        var (_, created) = await api.CreateAsync(TestUsers.Unique());
+        var (_, created) = await Api.CreateAsync(TestUsers.Unique());
         await WarmAsync($"/api/users/{created.Id}", $"/api/users?after={created.Id - 1}&limit=1");
 
-        (await api.DeleteAsync($"/api/users/{created.Id}", Cancellation)).EnsureSuccessStatusCode();
+        (await Api.DeleteAsync($"/api/users/{created.Id}", Cancellation)).EnsureSuccessStatusCode();
 
-        using var byId = await api.GetAsync($"/api/users/{created.Id}", Cancellation);
+        using var byId = await Api.GetAsync($"/api/users/{created.Id}", Cancellation);
         Assert.Equal(HttpStatusCode.NotFound, byId.StatusCode);
-        Assert.DoesNotContain(created.Id, (await api.GetFromJsonAsync<UserDto[]>($"/api/users?after={created.Id - 1}&limit=1", Cancellation))!.Select(u => u.Id));
+        Assert.DoesNotContain(created.Id, (await Api.GetFromJsonAsync<UserDto[]>($"/api/users?after={created.Id - 1}&limit=1", Cancellation))!.Select(u => u.Id));
     }
 
     [Fact]
     public async Task ReadAfterACreateSeesTheNewUser()
     {
-        var (_, existing) = await api.CreateAsync(TestUsers.Unique());
+        var (_, existing) = await Api.CreateAsync(TestUsers.Unique());
         var newcomer = TestUsers.Unique();
         await WarmAsync($"/api/users?after={existing.Id}", $"/api/users?username={newcomer.Username}");
 
-        var (_, created) = await api.CreateAsync(newcomer);
+        var (_, created) = await Api.CreateAsync(newcomer);
 
-        Assert.Contains(created, (await api.GetFromJsonAsync<UserDto[]>($"/api/users?after={existing.Id}", Cancellation))!);
-        Assert.Equal([created], (await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={newcomer.Username}", Cancellation))!);
+        Assert.Contains(created, (await Api.GetFromJsonAsync<UserDto[]>($"/api/users?after={existing.Id}", Cancellation))!);
+        Assert.Equal([created], (await Api.GetFromJsonAsync<UserDto[]>($"/api/users?username={newcomer.Username}", Cancellation))!);
     }
 
     [Fact]
     public async Task NotFoundIsNotCached()
     {
-        using var response = await api.GetAsync("/api/users/987654320", Cancellation);
-        using var again = await api.GetAsync("/api/users/987654320", Cancellation);
+        using var response = await Api.GetAsync("/api/users/987654320", Cancellation);
+        using var again = await Api.GetAsync("/api/users/987654320", Cancellation);
 
         Assert.False(again.Headers.Age.HasValue);
     }
@@ -96,8 +96,8 @@ public sealed class CachingTests(UserServiceFactory factory) : IClassFixture<Use
     {
         foreach (var path in paths)
         {
-            (await api.GetAsync(path, Cancellation)).Dispose();
-            using var cached = await api.GetAsync(path, Cancellation);
+            (await Api.GetAsync(path, Cancellation)).Dispose();
+            using var cached = await Api.GetAsync(path, Cancellation);
             Assert.True(cached.Headers.Age.HasValue, $"{path} should be cached before the write.");
         }
     }
@@ -106,6 +106,10 @@ public sealed class CachingTests(UserServiceFactory factory) : IClassFixture<Use
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "any-token");
-        return await api.SendAsync(request, Cancellation);
+        return await Api.SendAsync(request, Cancellation);
     }
 }
+
+public sealed class CachingOnGarnetTests(GarnetUserService factory) : CachingTests(factory), IClassFixture<GarnetUserService>;
+
+public sealed class CachingOnRedisServerTests(RedisServerUserService factory) : CachingTests(factory), IClassFixture<RedisServerUserService>;

@@ -4,7 +4,7 @@ using UserService.Tests.Infrastructure;
 namespace UserService.Tests.Users;
 
 /// <summary>The OpenAPI document describes every operation, every status it answers and every constraint.</summary>
-public sealed class OpenApiTests(UserServiceFactory factory) : IClassFixture<UserServiceFactory>
+public sealed class OpenApiTests(GarnetUserService factory) : IClassFixture<GarnetUserService>
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 

@@ -4,18 +4,18 @@ using UserService.Tests.Infrastructure;
 
 namespace UserService.Tests.Users;
 
-public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixture<UserServiceFactory>
+public abstract class ReadingUsersTests(UserServiceFactory factory)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private readonly HttpClient api = factory.CreateClient();
+    private HttpClient Api => field ??= factory.CreateApiClient();
 
     [Fact]
     public async Task UserIsReturnedWithItsETag()
     {
         var (created, _) = await CreateAsync(TestUsers.Unique("Ada"));
 
-        using var response = await api.GetAsync($"/api/users/{created.Id}", Cancellation);
+        using var response = await Api.GetAsync($"/api/users/{created.Id}", Cancellation);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(created, await response.Content.ReadFromJsonAsync<UserDto>(Cancellation));
@@ -26,7 +26,7 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
     [Fact]
     public async Task UnknownIdAnswersNotFoundProblem()
     {
-        using var response = await api.GetAsync("/api/users/987654321", Cancellation);
+        using var response = await Api.GetAsync("/api/users/987654321", Cancellation);
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
         Assert.Equal("User not found", problem.Title);
@@ -39,7 +39,7 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
     [InlineData("1.5")]
     public async Task IdThatIsNotA64BitIntegerAnswersNotFound(string id)
     {
-        using var response = await api.GetAsync($"/api/users/{id}", Cancellation);
+        using var response = await Api.GetAsync($"/api/users/{id}", Cancellation);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
@@ -51,7 +51,7 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
         var second = await CreateAsync(TestUsers.Unique());
         var third = await CreateAsync(TestUsers.Unique());
 
-        var page = await api.GetFromJsonAsync<UserDto[]>($"/api/users?after={first.User.Id}&limit=2", Cancellation);
+        var page = await Api.GetFromJsonAsync<UserDto[]>($"/api/users?after={first.User.Id}&limit=2", Cancellation);
 
         Assert.Equal([second.User, third.User], page!);
     }
@@ -62,13 +62,13 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
         var first = await CreateAsync(TestUsers.Unique());
         var second = await CreateAsync(TestUsers.Unique());
 
-        using var full = await api.GetAsync($"/api/users?after={first.User.Id - 1}&limit=1", Cancellation);
+        using var full = await Api.GetAsync($"/api/users?after={first.User.Id - 1}&limit=1", Cancellation);
 
         Assert.Equal(
             $"</api/users?after={first.User.Id}&limit=1>; rel=\"next\"",
             Assert.Single(full.Headers.GetValues("Link")));
 
-        using var last = await api.GetAsync($"/api/users?after={second.User.Id}&limit=1", Cancellation);
+        using var last = await Api.GetAsync($"/api/users?after={second.User.Id}&limit=1", Cancellation);
         Assert.Empty((await last.Content.ReadFromJsonAsync<UserDto[]>(Cancellation))!);
         Assert.False(last.Headers.Contains("Link"));
     }
@@ -78,7 +78,7 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
     {
         var (created, _) = await CreateAsync(TestUsers.Unique());
 
-        var users = await api.GetFromJsonAsync<UserDto[]>("/api/users", Cancellation);
+        var users = await Api.GetFromJsonAsync<UserDto[]>("/api/users", Cancellation);
 
         Assert.Contains(created, users!);
     }
@@ -89,7 +89,7 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
     [InlineData("after=-1", "after")]
     public async Task PageParametersOutOfRangeAnswerAValidationProblem(string query, string field)
     {
-        using var response = await api.GetAsync($"/api/users?{query}", Cancellation);
+        using var response = await Api.GetAsync($"/api/users?{query}", Cancellation);
 
         await ProblemAssert.IsValidationProblemAsync(response, field);
     }
@@ -100,7 +100,7 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
     [InlineData("after=99999999999999999999")]
     public async Task PageParametersThatAreNotNumbersAnswerBadRequestProblem(string query)
     {
-        using var response = await api.GetAsync($"/api/users?{query}", Cancellation);
+        using var response = await Api.GetAsync($"/api/users?{query}", Cancellation);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
     }
@@ -110,7 +110,7 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
     {
         var (created, _) = await CreateAsync(TestUsers.Unique());
 
-        var found = await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={created.Username.ToUpperInvariant()}", Cancellation);
+        var found = await Api.GetFromJsonAsync<UserDto[]>($"/api/users?username={created.Username.ToUpperInvariant()}", Cancellation);
 
         Assert.Equal([created], found!);
     }
@@ -120,7 +120,7 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
     {
         var (created, _) = await CreateAsync(TestUsers.Unique());
 
-        var found = await api.GetFromJsonAsync<UserDto[]>($"/api/users?email={Uri.EscapeDataString(created.Email.ToUpperInvariant())}", Cancellation);
+        var found = await Api.GetFromJsonAsync<UserDto[]>($"/api/users?email={Uri.EscapeDataString(created.Email.ToUpperInvariant())}", Cancellation);
 
         Assert.Equal([created], found!);
     }
@@ -130,8 +130,8 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
     {
         var (created, _) = await CreateAsync(TestUsers.Unique());
 
-        var unknown = await api.GetFromJsonAsync<UserDto[]>("/api/users?username=nobody-by-this-name", Cancellation);
-        var mismatched = await api.GetFromJsonAsync<UserDto[]>(
+        var unknown = await Api.GetFromJsonAsync<UserDto[]>("/api/users?username=nobody-by-this-name", Cancellation);
+        var mismatched = await Api.GetFromJsonAsync<UserDto[]>(
             $"/api/users?username={created.Username}&email=someone-else@example.com", Cancellation);
 
         Assert.Empty(unknown!);
@@ -140,7 +140,11 @@ public sealed class ReadingUsersTests(UserServiceFactory factory) : IClassFixtur
 
     private async Task<(UserDto User, HttpResponseMessage Response)> CreateAsync(NewUser user)
     {
-        var (response, created) = await api.CreateAsync(user);
+        var (response, created) = await Api.CreateAsync(user);
         return (created, response);
     }
 }
+
+public sealed class ReadingUsersOnGarnetTests(GarnetUserService factory) : ReadingUsersTests(factory), IClassFixture<GarnetUserService>;
+
+public sealed class ReadingUsersOnRedisServerTests(RedisServerUserService factory) : ReadingUsersTests(factory), IClassFixture<RedisServerUserService>;

@@ -4,7 +4,7 @@ using UserService.Tests.Infrastructure;
 namespace UserService.Tests.Users;
 
 /// <summary>In Development an empty store starts with the original service's two users.</summary>
-public sealed class SeedTests(DevelopmentUserServiceFactory factory) : IClassFixture<DevelopmentUserServiceFactory>
+public sealed class SeedTests(DevelopmentUserService factory) : IClassFixture<DevelopmentUserService>
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 

@@ -7,7 +7,7 @@ using UserService.Tests.Infrastructure;
 
 namespace UserService.Tests.Users;
 
-public sealed class TelemetryTests(UserServiceFactory factory) : IClassFixture<UserServiceFactory>
+public sealed class TelemetryTests(GarnetUserService factory) : IClassFixture<GarnetUserService>
 {
     private static readonly TimeSpan ExportTimeout = TimeSpan.FromSeconds(30);
 

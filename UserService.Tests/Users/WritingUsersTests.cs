@@ -6,11 +6,11 @@ using UserService.Tests.Infrastructure;
 
 namespace UserService.Tests.Users;
 
-public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixture<UserServiceFactory>
+public abstract class WritingUsersTests(UserServiceFactory factory)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private readonly HttpClient api = factory.CreateClient();
+    private HttpClient Api => field ??= factory.CreateApiClient();
 
     [Fact]
     public async Task CreateAnswersCreatedWithLocationETagAndServerSetFields()
@@ -18,9 +18,9 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
         var before = DateTimeOffset.UtcNow.AddSeconds(-1);
         var newUser = TestUsers.Unique("Grace Hopper");
 
-        var (response, created) = await api.CreateAsync(newUser);
+        var (response, created) = await Api.CreateAsync(newUser);
 
-        Assert.Equal(new Uri(api.BaseAddress!, $"/api/users/{created.Id}"), response.Headers.Location);
+        Assert.Equal(new Uri(Api.BaseAddress!, $"/api/users/{created.Id}"), response.Headers.Location);
         Assert.Equal("\"1\"", response.Headers.ETag?.Tag);
         Assert.True(created.Id > 0);
         Assert.Equal((newUser.Username, newUser.Email, newUser.DisplayName), (created.Username, created.Email, created.DisplayName));
@@ -32,8 +32,8 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     [Fact]
     public async Task IdsIncreaseFromOneCreateToTheNext()
     {
-        var (_, first) = await api.CreateAsync(TestUsers.Unique());
-        var (_, second) = await api.CreateAsync(TestUsers.Unique());
+        var (_, first) = await Api.CreateAsync(TestUsers.Unique());
+        var (_, second) = await Api.CreateAsync(TestUsers.Unique());
 
         Assert.True(second.Id > first.Id);
     }
@@ -41,7 +41,7 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     [Fact]
     public async Task InvalidFieldsAnswerAValidationProblemNamingEachOne()
     {
-        using var response = await api.PostAsJsonAsync("/api/users",
+        using var response = await Api.PostAsJsonAsync("/api/users",
             new { username = "No Spaces", email = "not-an-address", displayName = new string('x', 101) }, Cancellation);
 
         await ProblemAssert.IsValidationProblemAsync(response, "Username", "Email", "DisplayName");
@@ -56,7 +56,7 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     [InlineData("")]
     public async Task UsernameOutsideTheRulesIsRefused(string username)
     {
-        using var response = await api.PostAsJsonAsync("/api/users", new { username, email = $"{Guid.NewGuid():N}@example.com" }, Cancellation);
+        using var response = await Api.PostAsJsonAsync("/api/users", new { username, email = $"{Guid.NewGuid():N}@example.com" }, Cancellation);
 
         await ProblemAssert.IsValidationProblemAsync(response, "Username");
     }
@@ -69,7 +69,7 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     [InlineData("spa ce@example.com")]
     public async Task EmailThatIsNotASingleAddressIsRefused(string email)
     {
-        using var response = await api.PostAsJsonAsync("/api/users", new { username = TestUsers.Unique().Username, email }, Cancellation);
+        using var response = await Api.PostAsJsonAsync("/api/users", new { username = TestUsers.Unique().Username, email }, Cancellation);
 
         await ProblemAssert.IsValidationProblemAsync(response, "Email");
     }
@@ -79,7 +79,7 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     {
         var email = new string('a', 64) + "@" + new string('b', 186) + ".com";
 
-        using var response = await api.PostAsJsonAsync("/api/users", new { username = TestUsers.Unique().Username, email }, Cancellation);
+        using var response = await Api.PostAsJsonAsync("/api/users", new { username = TestUsers.Unique().Username, email }, Cancellation);
 
         await ProblemAssert.IsValidationProblemAsync(response, "Email");
     }
@@ -93,10 +93,10 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
         var user = TestUsers.Unique();
         var body = $$"""{"username":"{{user.Username}}","email":"{{user.Email}}","{{property}}":{{json}}}""";
 
-        using var response = await api.PostAsync("/api/users", new StringContent(body, Encoding.UTF8, "application/json"), Cancellation);
+        using var response = await Api.PostAsync("/api/users", new StringContent(body, Encoding.UTF8, "application/json"), Cancellation);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
-        Assert.Empty((await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={user.Username}", Cancellation))!);
+        Assert.Empty((await Api.GetFromJsonAsync<UserDto[]>($"/api/users?username={user.Username}", Cancellation))!);
     }
 
     [Theory]
@@ -105,7 +105,7 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     [InlineData("{\"username\":1,\"email\":true}")]
     public async Task BodyThatIsNotAUserAnswersBadRequestProblem(string body)
     {
-        using var response = await api.PostAsync("/api/users", new StringContent(body, Encoding.UTF8, "application/json"), Cancellation);
+        using var response = await Api.PostAsync("/api/users", new StringContent(body, Encoding.UTF8, "application/json"), Cancellation);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
     }
@@ -113,9 +113,9 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     [Fact]
     public async Task UsernameTakenInAnyCaseAnswersConflict()
     {
-        var (_, existing) = await api.CreateAsync(TestUsers.Unique());
+        var (_, existing) = await Api.CreateAsync(TestUsers.Unique());
 
-        using var response = await api.PostAsJsonAsync("/api/users",
+        using var response = await Api.PostAsJsonAsync("/api/users",
             new NewUser(existing.Username, $"{Guid.NewGuid():N}@example.com"), Cancellation);
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
@@ -125,9 +125,9 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     [Fact]
     public async Task EmailTakenInAnyCaseAnswersConflict()
     {
-        var (_, existing) = await api.CreateAsync(TestUsers.Unique());
+        var (_, existing) = await Api.CreateAsync(TestUsers.Unique());
 
-        using var response = await api.PostAsJsonAsync("/api/users",
+        using var response = await Api.PostAsJsonAsync("/api/users",
             new NewUser(TestUsers.Unique().Username, existing.Email.ToUpperInvariant()), Cancellation);
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
@@ -149,7 +149,7 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
         Assert.Equal(created.CreatedAt, updated.CreatedAt);
         Assert.True(updated.UpdatedAt >= created.UpdatedAt);
         Assert.Equal("\"2\"", response.Headers.ETag?.Tag);
-        Assert.Equal(updated, await api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
+        Assert.Equal(updated, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
     }
 
     [Theory]
@@ -165,10 +165,10 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
             Content = JsonContent.Create(TestUsers.Unique()),
         };
         request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-        using var response = await api.SendAsync(request, Cancellation);
+        using var response = await Api.SendAsync(request, Cancellation);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed);
-        Assert.Equal(created, await api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
+        Assert.Equal(created, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
         using var response = await PutAsync(created.Id, new NewUser(other.Username, created.Email), etag);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
-        Assert.Equal(created, await api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
+        Assert.Equal(created, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
     }
 
     [Fact]
@@ -211,7 +211,7 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
 
         (await PutAsync(created.Id, TestUsers.Unique(), etag)).Dispose();
 
-        var (_, reused) = await api.CreateAsync(new NewUser(created.Username, created.Email));
+        var (_, reused) = await Api.CreateAsync(new NewUser(created.Username, created.Email));
         Assert.Equal(created.Username, reused.Username);
     }
 
@@ -238,10 +238,10 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     {
         var (created, _) = await CreateAsync();
 
-        using var response = await api.DeleteAsync($"/api/users/{created.Id}", Cancellation);
+        using var response = await Api.DeleteAsync($"/api/users/{created.Id}", Cancellation);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        using var afterwards = await api.GetAsync($"/api/users/{created.Id}", Cancellation);
+        using var afterwards = await Api.GetAsync($"/api/users/{created.Id}", Cancellation);
         await ProblemAssert.IsProblemAsync(afterwards, HttpStatusCode.NotFound);
     }
 
@@ -249,9 +249,9 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     public async Task DeleteFreesTheUsernameAndEmailForReuse()
     {
         var (created, _) = await CreateAsync();
-        (await api.DeleteAsync($"/api/users/{created.Id}", Cancellation)).Dispose();
+        (await Api.DeleteAsync($"/api/users/{created.Id}", Cancellation)).Dispose();
 
-        var (_, reused) = await api.CreateAsync(new NewUser(created.Username, created.Email));
+        var (_, reused) = await Api.CreateAsync(new NewUser(created.Username, created.Email));
 
         Assert.NotEqual(created.Id, reused.Id);
     }
@@ -259,7 +259,7 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
     [Fact]
     public async Task DeleteOfAnUnknownIdAnswersNotFound()
     {
-        using var response = await api.DeleteAsync("/api/users/987654321", Cancellation);
+        using var response = await Api.DeleteAsync("/api/users/987654321", Cancellation);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
     }
@@ -271,15 +271,15 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
 
         using var request = new HttpRequestMessage(HttpMethod.Delete, $"/api/users/{created.Id}");
         request.Headers.IfMatch.Add(new EntityTagHeaderValue("\"7\""));
-        using var response = await api.SendAsync(request, Cancellation);
+        using var response = await Api.SendAsync(request, Cancellation);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed);
-        Assert.Equal(created, await api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
+        Assert.Equal(created, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
     }
 
     private async Task<(UserDto User, EntityTagHeaderValue ETag)> CreateAsync()
     {
-        var (response, created) = await api.CreateAsync(TestUsers.Unique());
+        var (response, created) = await Api.CreateAsync(TestUsers.Unique());
         return (created, response.Headers.ETag!);
     }
 
@@ -291,6 +291,10 @@ public sealed class WritingUsersTests(UserServiceFactory factory) : IClassFixtur
             request.Headers.IfMatch.Add(etag);
         }
 
-        return await api.SendAsync(request, Cancellation);
+        return await Api.SendAsync(request, Cancellation);
     }
 }
+
+public sealed class WritingUsersOnGarnetTests(GarnetUserService factory) : WritingUsersTests(factory), IClassFixture<GarnetUserService>;
+
+public sealed class WritingUsersOnRedisServerTests(RedisServerUserService factory) : WritingUsersTests(factory), IClassFixture<RedisServerUserService>;

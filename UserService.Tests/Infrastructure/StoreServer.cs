@@ -4,35 +4,41 @@ using System.Net.Sockets;
 using AppHost.Cache;
 using StackExchange.Redis;
 
+[assembly: AssemblyFixture(typeof(UserService.Tests.Infrastructure.GarnetStoreServer))]
+[assembly: AssemblyFixture(typeof(UserService.Tests.Infrastructure.RedisStoreServer))]
+
 namespace UserService.Tests.Infrastructure;
 
 /// <summary>
-/// One Garnet server for the in-process tests, started as the AppHost starts it (scripts locked by their
-/// keys), on a free loopback port, without persistence. Each test class takes a logical database of its
-/// own, so that classes never see each other's users.
+/// A store server for the in-process tests, one per engine for the whole run, on a free loopback port and
+/// without persistence. Each test class takes a logical database of its own, so that classes never see
+/// each other's users.
 /// </summary>
-public sealed class GarnetProcess : IAsyncLifetime
+public abstract class StoreServer(string engine) : IAsyncLifetime
 {
-    private const int Databases = 128;
+    protected const int Databases = 128;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-    private static int lastDatabase;
 
     private Process? process;
+    private int lastDatabase;
+    private int port;
 
-    public int Port { get; private set; }
+    public string Engine { get; } = engine;
+
+    protected abstract ProcessStartInfo StartInfo(int port);
 
     public async ValueTask InitializeAsync()
     {
-        Port = FreePort();
-        process = Process.Start(new ProcessStartInfo("dotnet",
-        [
-            GarnetServer.AssemblyPath, "--port", Port.ToString(), "--bind", "127.0.0.1",
-            "--lua", "--lua-transaction-mode", "--max-databases", Databases.ToString(),
-        ])
+        if (!Engines.IsInstalled(Engine))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
+            return;
+        }
+
+        port = FreePort();
+        var startInfo = StartInfo(port);
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
+        process = Process.Start(startInfo)!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
@@ -55,6 +61,7 @@ public sealed class GarnetProcess : IAsyncLifetime
     /// <summary>A connection string to a logical database that no other caller gets, emptied first.</summary>
     public async Task<string> ClaimEmptyDatabaseAsync()
     {
+        Engines.RequireInstalled(Engine);
         var database = Interlocked.Increment(ref lastDatabase);
         Assert.True(database < Databases, $"The in-process tests need more than {Databases} databases.");
 
@@ -72,10 +79,11 @@ public sealed class GarnetProcess : IAsyncLifetime
         }
 
         process?.Dispose();
+        GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }
 
-    private string ConnectionString(int database) => $"127.0.0.1:{Port},defaultDatabase={database},abortConnect=false";
+    private string ConnectionString(int database) => $"127.0.0.1:{port},defaultDatabase={database},abortConnect=false";
 
     private static int FreePort()
     {
@@ -83,4 +91,24 @@ public sealed class GarnetProcess : IAsyncLifetime
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>Garnet as the AppHost runs it: scripts lock the keys they declare.</summary>
+public sealed class GarnetStoreServer() : StoreServer(Engines.Garnet)
+{
+    protected override ProcessStartInfo StartInfo(int port) => new("dotnet",
+    [
+        GarnetServer.AssemblyPath, "--port", port.ToString(), "--bind", "127.0.0.1",
+        "--lua", "--lua-transaction-mode", "--max-databases", Databases.ToString(),
+    ]);
+}
+
+/// <summary>redis-server from the PATH.</summary>
+public sealed class RedisStoreServer() : StoreServer(Engines.RedisServer)
+{
+    protected override ProcessStartInfo StartInfo(int port) => new("redis-server",
+    [
+        "--port", port.ToString(), "--bind", "127.0.0.1", "--databases", Databases.ToString(),
+        "--save", "", "--appendonly", "no",
+    ]);
 }
