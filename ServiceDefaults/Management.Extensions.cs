@@ -39,7 +39,11 @@ public static partial class Extensions
 
     private static void MapManagementEndpoints(this WebApplication app)
     {
-        var management = app.MapGroup("").WithMetadata(ManagementEndpointMarker.Instance).ExcludeFromDescription();
+        // Probes and scrapers carry no token; what keeps these endpoints private is the port they live on.
+        var management = app.MapGroup("")
+            .WithMetadata(ManagementEndpointMarker.Instance)
+            .ExcludeFromDescription()
+            .AllowAnonymous();
 
         // Readiness: every registered check, including the store connection.
         management.MapHealthChecks(HealthEndpointPath);

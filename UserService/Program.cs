@@ -1,15 +1,16 @@
-using Scalar.AspNetCore;
+using UserService.OpenApi;
 using UserService.Users;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddDefaultAuthentication();
 builder.AddRedisClient(connectionName: "cache");
 builder.Services.AddProblemDetails();
 // A body that does not parse is the caller's mistake: answer 400 with problem details in every
 // environment, instead of an exception that the handler below would turn into a 500.
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
-builder.Services.AddOpenApi();
+builder.AddApiDocument();
 builder.AddUsers();
 
 var app = builder.Build();
@@ -17,14 +18,12 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+// After authorization, so that only callers allowed to read ever reach a cached answer.
 app.UseOutputCache();
 
-app.MapOpenApi();
-if (app.Environment.IsDevelopment())
-{
-    app.MapScalarApiReference();
-}
-
+app.MapApiDocument();
 app.MapUsersApi();
 
 app.Run();

@@ -60,6 +60,13 @@ public sealed class RunningAppHost : IAsyncDisposable
             // Tests speak plain HTTP; a missing development certificate is expected.
             .AddFilter("Aspire.Hosting.Dcp.DcpHost", LogLevel.Error));
 
+        // The tests mint their own tokens; the service learns their signing key next to any of its own.
+        var userService = builder.CreateResourceBuilder<ProjectResource>(ResourceNames.UserService);
+        foreach (var (key, value) in TestTokens.ServiceSettings(separator: "__"))
+        {
+            userService.WithEnvironment(key, value);
+        }
+
         var app = await builder.BuildAsync(timeout.Token);
         var logs = ResourceLogs.Capture(app);
         try
@@ -77,8 +84,8 @@ public sealed class RunningAppHost : IAsyncDisposable
         return new RunningAppHost(app, engine, dataDirectory, password);
     }
 
-    /// <summary>A client for the public API.</summary>
-    public HttpClient CreateApiClient() => App.CreateHttpClient(ResourceNames.UserService, "http");
+    /// <summary>A client for the public API, with a token that grants every scope.</summary>
+    public HttpClient CreateApiClient() => App.CreateHttpClient(ResourceNames.UserService, "http").Authorize();
 
     /// <summary>A client for the management port (health, liveness, metrics).</summary>
     public HttpClient CreateManagementClient() => App.CreateHttpClient(ResourceNames.UserService, ResourceNames.ManagementEndpoint);
@@ -131,7 +138,7 @@ public sealed class RunningAppHost : IAsyncDisposable
 /// <summary>One userservice process: its API and its management port, without the proxy in front.</summary>
 public sealed record Replica(string Id, Uri Api, Uri Management)
 {
-    public HttpClient CreateApiClient() => new() { BaseAddress = Api };
+    public HttpClient CreateApiClient() => new HttpClient { BaseAddress = Api }.Authorize();
 
     public HttpClient CreateManagementClient() => new() { BaseAddress = Management };
 }

@@ -15,6 +15,9 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
     /// <summary>The environment the service runs in.</summary>
     protected virtual string Environment => "Testing";
 
+    /// <summary>Whether the service is told the test tokens' issuer, audience and signing key.</summary>
+    protected virtual bool TrustsTestTokens => true;
+
     public async ValueTask InitializeAsync()
     {
         if (Engines.IsInstalled(store.Engine))
@@ -23,11 +26,14 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
         }
     }
 
-    /// <summary>A client for the API; skips the test (or fails it, in CI) where the engine is missing.</summary>
+    /// <summary>
+    /// A client for the API with a token that grants every scope; skips the test (or fails it, in CI) where
+    /// the engine is missing.
+    /// </summary>
     public HttpClient CreateApiClient()
     {
         Engines.RequireInstalled(store.Engine);
-        return CreateClient();
+        return CreateClient().Authorize();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -37,12 +43,22 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
         // Any port the test server never uses: management endpoints stay unreachable here, as on a public port.
         builder.UseSetting("Management:Port", "65535");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in TrustsTestTokens ? TestTokens.ServiceSettings() : [])
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }
 
 public sealed class GarnetUserService(GarnetStoreServer store) : UserServiceFactory(store);
 
 public sealed class RedisServerUserService(RedisStoreServer store) : UserServiceFactory(store);
+
+/// <summary>The service deployed without saying which tokens to trust.</summary>
+public sealed class UnconfiguredUserService(GarnetStoreServer store) : UserServiceFactory(store)
+{
+    protected override bool TrustsTestTokens => false;
+}
 
 /// <summary>The service as a developer runs it, where an empty store gets seeded.</summary>
 public sealed class DevelopmentUserService(GarnetStoreServer store) : UserServiceFactory(store)

@@ -35,7 +35,7 @@ public sealed class ApiReferenceTests(GarnetStoreServer garnet) : IAsyncLifetime
     [Fact]
     public async Task ReferenceUiIsNotServedOutsideDevelopmentButTheDocumentIs()
     {
-        using var api = testing.CreateClient();
+        using var api = testing.CreateApiClient();
 
         using var ui = await api.GetAsync("/scalar/v1", TestContext.Current.CancellationToken);
         using var document = await api.GetAsync("/openapi/v1.json", TestContext.Current.CancellationToken);

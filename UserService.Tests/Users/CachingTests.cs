@@ -26,15 +26,27 @@ public abstract class CachingTests(UserServiceFactory factory)
     }
 
     [Fact]
-    public async Task ReadWithAnAuthorizationHeaderIsCachedToo()
+    public async Task ReadsByDifferentCallersShareTheCache()
     {
         var (_, created) = await Api.CreateAsync(TestUsers.Unique());
 
-        using var first = await GetWithAuthorizationAsync($"/api/users/{created.Id}");
-        using var second = await GetWithAuthorizationAsync($"/api/users/{created.Id}");
+        using var first = await GetAsAsync("reader-one", $"/api/users/{created.Id}");
+        using var second = await GetAsAsync("reader-two", $"/api/users/{created.Id}");
 
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.True(second.Headers.Age.HasValue, "A bearer token must not turn the cache off.");
+    }
+
+    [Fact]
+    public async Task CachedAnswerIsNotServedToACallerWithoutAToken()
+    {
+        var (_, created) = await Api.CreateAsync(TestUsers.Unique());
+        await WarmAsync($"/api/users/{created.Id}");
+
+        using var anonymousClient = factory.CreateClient();
+        using var anonymous = await anonymousClient.GetAsync($"/api/users/{created.Id}", Cancellation);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
     [Fact]
@@ -102,10 +114,10 @@ public abstract class CachingTests(UserServiceFactory factory)
         }
     }
 
-    private async Task<HttpResponseMessage> GetWithAuthorizationAsync(string path)
+    private async Task<HttpResponseMessage> GetAsAsync(string subject, string path)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "any-token");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Create(subject: subject));
         return await Api.SendAsync(request, Cancellation);
     }
 }

@@ -9,11 +9,11 @@ public sealed class OpenApiTests(GarnetUserService factory) : IClassFixture<Garn
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData("/api/users", "get", new[] { "200", "400" })]
-    [InlineData("/api/users", "post", new[] { "201", "400", "409" })]
-    [InlineData("/api/users/{id}", "get", new[] { "200", "404" })]
-    [InlineData("/api/users/{id}", "put", new[] { "200", "400", "404", "409", "412" })]
-    [InlineData("/api/users/{id}", "delete", new[] { "204", "404", "412" })]
+    [InlineData("/api/users", "get", new[] { "200", "400", "401", "403" })]
+    [InlineData("/api/users", "post", new[] { "201", "400", "401", "403", "409" })]
+    [InlineData("/api/users/{id}", "get", new[] { "200", "401", "403", "404" })]
+    [InlineData("/api/users/{id}", "put", new[] { "200", "400", "401", "403", "404", "409", "412" })]
+    [InlineData("/api/users/{id}", "delete", new[] { "204", "401", "403", "404", "412" })]
     public async Task OperationListsEveryStatusItAnswers(string path, string method, string[] statuses)
     {
         var document = await DocumentAsync();
@@ -21,6 +21,23 @@ public sealed class OpenApiTests(GarnetUserService factory) : IClassFixture<Garn
         var responses = document["paths"]![path]![method]!["responses"]!.AsObject();
 
         Assert.Equal(statuses, responses.Select(response => response.Key).Order());
+    }
+
+    [Theory]
+    [InlineData("/api/users", "get", "users:read")]
+    [InlineData("/api/users/{id}", "get", "users:read")]
+    [InlineData("/api/users", "post", "users:write")]
+    [InlineData("/api/users/{id}", "put", "users:write")]
+    [InlineData("/api/users/{id}", "delete", "users:write")]
+    public async Task OperationDeclaresTheBearerSchemeAndItsScope(string path, string method, string scope)
+    {
+        var document = await DocumentAsync();
+
+        var requirement = Assert.Single(document["paths"]![path]![method]!["security"]!.AsArray())!.AsObject();
+        var (scheme, scopes) = Assert.Single(requirement);
+        Assert.Equal("Bearer", scheme);
+        Assert.Equal([scope], scopes!.AsArray().Select(node => (string?)node));
+        Assert.Equal("bearer", (string?)document["components"]!["securitySchemes"]!["Bearer"]!["scheme"]);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ public sealed class SeedTests(DevelopmentUserService factory) : IClassFixture<De
     [Fact]
     public async Task TheOriginalServicesTwoCallsAnswerAsBefore()
     {
-        using var api = factory.CreateClient();
+        using var api = factory.CreateApiClient();
 
         var users = await api.GetFromJsonAsync<UserDto[]>("/api/users", Cancellation);
         var first = await api.GetFromJsonAsync<UserDto>("/api/users/1", Cancellation);

@@ -17,7 +17,7 @@ public sealed class TelemetryTests(GarnetUserService factory) : IClassFixture<Ga
         var exported = new ExportedActivities();
         using var traced = factory.WithWebHostBuilder(builder => builder.ConfigureServices(services =>
             services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(exported))));
-        using var api = traced.CreateClient();
+        using var api = traced.CreateClient().Authorize();
         var (_, created) = await api.CreateAsync(TestUsers.Unique());
 
         (await api.GetAsync($"/api/users/{created.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();

@@ -18,24 +18,28 @@ public static class UsersApi
         var users = app.MapGroup("/api/users").WithTags("Users");
 
         users.MapGet("/", ListUsers)
+            .RequireAuthorization(UsersScopes.Read)
             .CacheOutput(UsersCachePolicy.Name)
             .WithName(nameof(ListUsers))
             .WithSummary("List users in id order, a page at a time, or find one by username or email.")
             .ProducesValidationProblem();
 
         users.MapGet("/{id:long}", GetUser)
+            .RequireAuthorization(UsersScopes.Read)
             .CacheOutput(UsersCachePolicy.Name)
             .WithName(nameof(GetUser))
             .WithSummary("Get a user by id.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         users.MapPost("/", CreateUser)
+            .RequireAuthorization(UsersScopes.Write)
             .WithName(nameof(CreateUser))
             .WithSummary("Create a user.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         users.MapPut("/{id:long}", UpdateUser)
+            .RequireAuthorization(UsersScopes.Write)
             .WithName(nameof(UpdateUser))
             .WithSummary("Replace a user's username, email and display name.")
             .ProducesValidationProblem()
@@ -44,6 +48,7 @@ public static class UsersApi
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         users.MapDelete("/{id:long}", DeleteUser)
+            .RequireAuthorization(UsersScopes.Write)
             .WithName(nameof(DeleteUser))
             .WithSummary("Delete a user; its username and email become free.")
             .ProducesProblem(StatusCodes.Status404NotFound)

@@ -13,6 +13,10 @@ public static class UsersServiceCollectionExtensions
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddScoped<UsersWrites>();
 
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(UsersScopes.Read, policy => policy.RequireScope(UsersScopes.Read))
+            .AddPolicy(UsersScopes.Write, policy => policy.RequireScope(UsersScopes.Write));
+
         builder.Services.AddValidation();
         builder.Services.ConfigureHttpJsonOptions(options =>
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, UsersJsonContext.Default));

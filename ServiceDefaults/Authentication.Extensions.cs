@@ -1,0 +1,71 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.Hosting;
+
+public static partial class Extensions
+{
+    /// <summary>
+    /// JWT bearer authentication configured from <c>Authentication:Schemes:Bearer</c>: <c>Authority</c> and
+    /// <c>ValidAudiences</c> for an identity provider, or the issuer, audiences and signing keys that
+    /// <c>dotnet user-jwts</c> writes in Development. Every endpoint requires an authenticated caller unless
+    /// it says otherwise.
+    /// </summary>
+    public static TBuilder AddDefaultAuthentication<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+            // Claims keep the names the token gives them ("sub", "scope"), not the WS-Federation URIs.
+            .AddJwtBearer(options => options.MapInboundClaims = false);
+
+        // Whatever the configuration left out, issuer, audience, lifetime and signature are all checked:
+        // a service without an issuer or an audience configured refuses every token rather than any.
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .PostConfigure(options =>
+            {
+                var validation = options.TokenValidationParameters;
+                validation.ValidateIssuer = true;
+                validation.ValidateAudience = true;
+                validation.ValidateLifetime = true;
+                validation.ValidateIssuerSigningKey = true;
+                validation.RequireExpirationTime = true;
+                validation.RequireSignedTokens = true;
+                validation.ClockSkew = TimeSpan.FromSeconds(30);
+            })
+            .Validate(
+                options => HasIssuer(options) && HasAudience(options),
+                "Authentication:Schemes:Bearer needs an issuer (Authority, ValidIssuer or ValidIssuers) and an audience (Audience, ValidAudience or ValidAudiences).")
+            .ValidateOnStart();
+
+        builder.Services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+
+        return builder;
+    }
+
+    /// <summary>Requires a token that grants <paramref name="scope"/>.</summary>
+    public static AuthorizationPolicyBuilder RequireScope(this AuthorizationPolicyBuilder policy, string scope) =>
+        policy.RequireAuthenticatedUser().RequireAssertion(context => HasScope(context.User, scope));
+
+    /// <summary>
+    /// Scopes arrive as one "scope" claim per value (dotnet user-jwts), as one space-separated "scope" claim
+    /// (OAuth 2.0), or as "scp" (Microsoft Entra ID).
+    /// </summary>
+    private static bool HasScope(ClaimsPrincipal user, string scope) =>
+        user.Claims
+            .Where(claim => claim.Type is "scope" or "scp")
+            .SelectMany(claim => claim.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Contains(scope, StringComparer.Ordinal);
+
+    private static bool HasIssuer(JwtBearerOptions options) =>
+        !string.IsNullOrEmpty(options.Authority)
+        || !string.IsNullOrEmpty(options.TokenValidationParameters.ValidIssuer)
+        || options.TokenValidationParameters.ValidIssuers?.Any() == true;
+
+    private static bool HasAudience(JwtBearerOptions options) =>
+        !string.IsNullOrEmpty(options.Audience)
+        || !string.IsNullOrEmpty(options.TokenValidationParameters.ValidAudience)
+        || options.TokenValidationParameters.ValidAudiences?.Any() == true;
+}

@@ -1,0 +1,69 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace UserService.Tests.Infrastructure;
+
+/// <summary>
+/// Bearer tokens as an identity provider would issue them, signed with a key the tests hand the service.
+/// The issuer and audience are those <c>dotnet user-jwts</c> uses in Development, so the same tokens work
+/// in process and through the AppHost.
+/// </summary>
+public static class TestTokens
+{
+    public const string Issuer = "dotnet-user-jwts";
+    public const string Audience = "http://localhost:5080";
+    public const string Subject = "test-user";
+
+    public static readonly string[] AllScopes = ["users:read", "users:write"];
+
+    /// <summary>The signing key, base64 as <c>Authentication:Schemes:Bearer:SigningKeys:n:Value</c> takes it.</summary>
+    public static string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>
+    /// The configuration that makes a service accept these tokens. It takes the place of the first signing
+    /// key, which a developer's <c>dotnet user-jwts</c> may have put in the service's user secrets: the
+    /// service allows one key per issuer.
+    /// </summary>
+    public static IEnumerable<KeyValuePair<string, string>> ServiceSettings(string separator = ":")
+    {
+        var prefix = string.Join(separator, "Authentication", "Schemes", "Bearer");
+        yield return new($"{prefix}{separator}ValidIssuer", Issuer);
+        yield return new($"{prefix}{separator}ValidAudiences{separator}0", Audience);
+        yield return new($"{prefix}{separator}SigningKeys{separator}0{separator}Issuer", Issuer);
+        yield return new($"{prefix}{separator}SigningKeys{separator}0{separator}Value", SigningKey);
+    }
+
+    public static string Create(
+        IEnumerable<string>? scopes = null,
+        DateTime? expires = null,
+        string issuer = Issuer,
+        string audience = Audience,
+        string? signingKey = null,
+        string subject = Subject)
+    {
+        var notBefore = (expires ?? DateTime.UtcNow.AddHours(1)).AddHours(-2);
+        var claims = new List<Claim> { new("sub", subject) };
+        claims.AddRange((scopes ?? AllScopes).Select(scope => new Claim("scope", scope)));
+
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            Subject = new ClaimsIdentity(claims),
+            NotBefore = notBefore,
+            IssuedAt = notBefore,
+            Expires = expires ?? DateTime.UtcNow.AddHours(1),
+            SigningCredentials = new SigningCredentials(
+                new SymmetricSecurityKey(Convert.FromBase64String(signingKey ?? SigningKey)), SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    public static HttpClient Authorize(this HttpClient client, string? token = null)
+    {
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? Create());
+        return client;
+    }
+}

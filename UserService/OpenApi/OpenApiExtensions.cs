@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace UserService.OpenApi;
+
+/// <summary>
+/// The OpenAPI document at <c>/openapi/v1.json</c>, with the bearer scheme and each operation's scopes, and
+/// in Development the Scalar reference UI at <c>/scalar</c>, which can send a token.
+/// </summary>
+public static class OpenApiExtensions
+{
+    private const string SchemeName = "Bearer";
+
+    public static IHostApplicationBuilder AddApiDocument(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOpenApi(options =>
+        {
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[SchemeName] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "A JWT from the configured issuer. In Development: dotnet user-jwts create --project UserService --scope users:read --scope users:write",
+                };
+                return Task.CompletedTask;
+            });
+
+            // Each authorization policy an endpoint requires is named after the scope it demands.
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                if (metadata.OfType<IAllowAnonymous>().Any())
+                {
+                    return Task.CompletedTask;
+                }
+
+                var scopes = metadata.OfType<IAuthorizeData>().Select(data => data.Policy).OfType<string>().Distinct().ToList();
+                operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = scopes }];
+                operation.Responses ??= new OpenApiResponses();
+                operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid bearer token." });
+                operation.Responses.TryAdd("403", new OpenApiResponse { Description = $"The token lacks the scope {string.Join(", ", scopes)}." });
+                return Task.CompletedTask;
+            });
+        });
+
+        return builder;
+    }
+
+    public static WebApplication MapApiDocument(this WebApplication app)
+    {
+        app.MapOpenApi().AllowAnonymous();
+
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapScalarApiReference(options => options.AddPreferredSecuritySchemes(SchemeName)).AllowAnonymous();
+        }
+
+        return app;
+    }
+}
