@@ -28,6 +28,7 @@ var userService = builder.AddProject<Projects.UserService>(ResourceNames.UserSer
         url.DisplayText = "Health (management port)";
         url.DisplayLocation = UrlDisplayLocation.DetailsOnly;
     })
+    .WithDevelopmentTokenCommand("users:read", "users:write")
     .WithReplicas(builder.Configuration.GetValue("UserService:Replicas", 1));
 
 // The service listens on every endpoint; this tells it which one is the management port.

@@ -8,12 +8,13 @@ namespace UserService.Tests.Infrastructure;
 
 /// <summary>
 /// Bearer tokens as an identity provider would issue them, signed with a key the tests hand the service.
-/// The issuer and audience are those <c>dotnet user-jwts</c> uses in Development, so the same tokens work
-/// in process and through the AppHost.
+/// The tests are an issuer of their own, next to the <c>dotnet user-jwts</c> one a developer may have, for
+/// the audience <c>dotnet user-jwts</c> uses in Development: the same tokens work in process and through
+/// the AppHost.
 /// </summary>
 public static class TestTokens
 {
-    public const string Issuer = "dotnet-user-jwts";
+    public const string Issuer = "userservice-tests";
     public const string Audience = "http://localhost:5080";
     public const string Subject = "test-user";
 
@@ -23,17 +24,16 @@ public static class TestTokens
     public static string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>
-    /// The configuration that makes a service accept these tokens. It takes the place of the first signing
-    /// key, which a developer's <c>dotnet user-jwts</c> may have put in the service's user secrets: the
-    /// service allows one key per issuer.
+    /// The configuration that makes a service accept these tokens, at index 1 of the issuers and keys:
+    /// index 0 is where <c>dotnet user-jwts</c> puts its own.
     /// </summary>
     public static IEnumerable<KeyValuePair<string, string>> ServiceSettings(string separator = ":")
     {
         var prefix = string.Join(separator, "Authentication", "Schemes", "Bearer");
-        yield return new($"{prefix}{separator}ValidIssuer", Issuer);
-        yield return new($"{prefix}{separator}ValidAudiences{separator}0", Audience);
-        yield return new($"{prefix}{separator}SigningKeys{separator}0{separator}Issuer", Issuer);
-        yield return new($"{prefix}{separator}SigningKeys{separator}0{separator}Value", SigningKey);
+        yield return new($"{prefix}{separator}ValidIssuers{separator}1", Issuer);
+        yield return new($"{prefix}{separator}ValidAudiences{separator}1", Audience);
+        yield return new($"{prefix}{separator}SigningKeys{separator}1{separator}Issuer", Issuer);
+        yield return new($"{prefix}{separator}SigningKeys{separator}1{separator}Value", SigningKey);
     }
 
     public static string Create(

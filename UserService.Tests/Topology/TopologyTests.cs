@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using AppHost;
+using Aspire.Hosting.Testing;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
 
@@ -90,6 +92,19 @@ public abstract class TopologyTests(AppHostFixture fixture)
 
         Assert.Equal(HttpStatusCode.OK, onManagement.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, onPublic.StatusCode);
+    }
+
+    [Fact]
+    public async Task DashboardCommandCreatesATokenThatTheApiAccepts()
+    {
+        var userService = fixture.Host.Resource(ResourceNames.UserService);
+
+        var result = await fixture.Host.App.ResourceCommands.ExecuteCommandAsync(userService, DevelopmentTokens.CommandName, Cancellation);
+
+        Assert.True(result.Success, result.Message);
+        using var api = fixture.Host.App.CreateHttpClient(ResourceNames.UserService, "http").Authorize(result.Data!.Value);
+        using var response = await api.GetAsync("/api/users?limit=1", Cancellation);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
