@@ -1,3 +1,4 @@
+using UserService;
 using UserService.OpenApi;
 using UserService.Users;
 
@@ -5,6 +6,8 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddDefaultAuthentication();
+builder.AddDefaultRateLimiting();
+builder.AddRequestLimits();
 builder.AddRedisClient(connectionName: "cache");
 builder.Services.AddProblemDetails();
 // A body that does not parse is the caller's mistake: answer 400 with problem details in every
@@ -19,6 +22,8 @@ app.MapDefaultEndpoints();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
+// After authentication, so that a caller with a token is limited by who it is rather than where it is.
+app.UseRateLimiter();
 app.UseAuthorization();
 // After authorization, so that only callers allowed to read ever reach a cached answer.
 app.UseOutputCache();

@@ -67,6 +67,9 @@ public sealed class RunningAppHost : IAsyncDisposable
             userService.WithEnvironment(key, value);
         }
 
+        // The races and walks send hundreds of requests a second with one token.
+        userService.WithEnvironment("RateLimiting__PermitLimit", "1000000");
+
         var app = await builder.BuildAsync(timeout.Token);
         var logs = ResourceLogs.Capture(app);
         try

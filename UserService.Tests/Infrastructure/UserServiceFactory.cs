@@ -18,6 +18,9 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
     /// <summary>Whether the service is told the test tokens' issuer, audience and signing key.</summary>
     protected virtual bool TrustsTestTokens => true;
 
+    /// <summary>Requests one caller may make per second: out of the way, unless a test is about the limit.</summary>
+    protected virtual int RequestsPerWindow => 1_000_000;
+
     public async ValueTask InitializeAsync()
     {
         if (Engines.IsInstalled(store.Engine))
@@ -43,6 +46,7 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
         // Any port the test server never uses: management endpoints stay unreachable here, as on a public port.
         builder.UseSetting("Management:Port", "65535");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("RateLimiting:PermitLimit", RequestsPerWindow.ToString());
         foreach (var (key, value) in TrustsTestTokens ? TestTokens.ServiceSettings() : [])
         {
             builder.UseSetting(key, value);
@@ -53,6 +57,20 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
 public sealed class GarnetUserService(GarnetStoreServer store) : UserServiceFactory(store);
 
 public sealed class RedisServerUserService(RedisStoreServer store) : UserServiceFactory(store);
+
+/// <summary>The service with a limit of three requests per caller and minute.</summary>
+public sealed class RateLimitedUserService(GarnetStoreServer store) : UserServiceFactory(store)
+{
+    public const int Limit = 3;
+
+    protected override int RequestsPerWindow => Limit;
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("RateLimiting:Window", "00:01:00");
+    }
+}
 
 /// <summary>The service deployed without saying which tokens to trust.</summary>
 public sealed class UnconfiguredUserService(GarnetStoreServer store) : UserServiceFactory(store)

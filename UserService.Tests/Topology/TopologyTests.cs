@@ -67,6 +67,19 @@ public abstract class TopologyTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task BodyOver16KiBAnswersContentTooLarge()
+    {
+        using var api = fixture.Host.CreateApiClient();
+        var user = TestUsers.Unique();
+        var body = $$"""{"username":"{{user.Username}}","email":"{{user.Email}}","displayName":"{{new string('x', 17 * 1024)}}"}""";
+
+        using var response = await api.PostAsync("/api/users", new StringContent(body, Encoding.UTF8, "application/json"), Cancellation);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Empty((await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={user.Username}", Cancellation))!);
+    }
+
+    [Fact]
     public async Task InvalidFieldsAnswerAValidationProblemNamingEachField()
     {
         using var api = fixture.Host.CreateApiClient();

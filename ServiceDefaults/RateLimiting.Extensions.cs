@@ -1,0 +1,99 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>How many requests one caller may make: a sliding window per caller.</summary>
+public sealed class RateLimitingOptions
+{
+    public const string SectionName = "RateLimiting";
+
+    /// <summary>Requests a caller may make within <see cref="Window"/>.</summary>
+    [Range(1, int.MaxValue)]
+    public int PermitLimit { get; set; } = 100;
+
+    /// <summary>The window the limit applies to.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How finely the window slides.</summary>
+    [Range(1, 100)]
+    public int SegmentsPerWindow { get; set; } = 4;
+}
+
+public static partial class Extensions
+{
+    /// <summary>
+    /// Limits each caller (the token's subject or client id, else the client address) to
+    /// <see cref="RateLimitingOptions.PermitLimit"/> requests per window. A rejected call gets 429, a
+    /// <c>Retry-After</c> header and problem details. Probes and scrapes on the management port are not limited.
+    /// </summary>
+    public static TBuilder AddDefaultRateLimiting<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<RateLimitingOptions>()
+            .BindConfiguration(RateLimitingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<RateLimiterOptions>()
+            .Configure<IOptions<RateLimitingOptions>, IOptions<ManagementOptions>>((options, limits, management) =>
+            {
+                var managementPort = management.Value.Port;
+                var window = limits.Value;
+                options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                    context.Connection.LocalPort == managementPort
+                        ? RateLimitPartition.GetNoLimiter("management")
+                        : RateLimitPartition.GetSlidingWindowLimiter(CallerOf(context), _ => new SlidingWindowRateLimiterOptions
+                        {
+                            PermitLimit = window.PermitLimit,
+                            Window = window.Window,
+                            SegmentsPerWindow = window.SegmentsPerWindow,
+                            QueueLimit = 0,
+                        }));
+
+                // The middleware's default is 503, which would tell a client that the service is unwell.
+                options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+                options.OnRejected = async (context, cancellationToken) =>
+                {
+                    var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : window.Window;
+                    var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                    context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+
+                    var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                    await problems.WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = context.HttpContext,
+                        ProblemDetails =
+                        {
+                            Status = StatusCodes.Status429TooManyRequests,
+                            Title = "Too many requests",
+                            Detail = $"This caller may make {window.PermitLimit} requests per {window.Window.TotalSeconds:0.###} s. Retry after {seconds} s.",
+                        },
+                    });
+                };
+            });
+
+        return builder;
+    }
+
+    /// <summary>Who is calling: the token's subject or client id when there is a valid one, else the address.</summary>
+    private static string CallerOf(HttpContext context)
+    {
+        var user = context.User;
+        if (user.Identity?.IsAuthenticated == true
+            && (user.FindFirst("sub") ?? user.FindFirst("client_id") ?? user.FindFirst("azp")) is { } caller)
+        {
+            return $"caller:{caller.Value}";
+        }
+
+        return $"address:{context.Connection.RemoteIpAddress ?? IPAddress.None}";
+    }
+}
