@@ -17,9 +17,10 @@ public sealed class RunningAppHost : IAsyncDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
 
-    private RunningAppHost(DistributedApplication app, string engine, string dataDirectory, string password)
+    private RunningAppHost(DistributedApplication app, string engine, string dataDirectory, string password, ResourceLogs logs)
     {
         App = app;
+        Logs = logs;
         Engine = engine;
         DataDirectory = dataDirectory;
         Password = password;
@@ -32,6 +33,9 @@ public sealed class RunningAppHost : IAsyncDisposable
     public string DataDirectory { get; }
 
     public string Password { get; }
+
+    /// <summary>Everything the AppHost and its resources logged so far.</summary>
+    public ResourceLogs Logs { get; }
 
     /// <summary>Starts the AppHost and waits until the cache and the user service report healthy.</summary>
     public static async Task<RunningAppHost> StartAsync(
@@ -70,8 +74,9 @@ public sealed class RunningAppHost : IAsyncDisposable
         // The races and walks send hundreds of requests a second with one token.
         userService.WithEnvironment("RateLimiting__PermitLimit", "1000000");
 
+        var logs = ResourceLogs.AddTo(builder);
         var app = await builder.BuildAsync(timeout.Token);
-        var logs = ResourceLogs.Capture(app);
+        logs.Follow(app);
         try
         {
             await app.StartAsync(timeout.Token);
@@ -84,7 +89,7 @@ public sealed class RunningAppHost : IAsyncDisposable
             throw new InvalidOperationException($"The AppHost with the {engine} engine did not become healthy.\n{logs}", exception);
         }
 
-        return new RunningAppHost(app, engine, dataDirectory, password);
+        return new RunningAppHost(app, engine, dataDirectory, password, logs);
     }
 
     /// <summary>A client for the public API, with a token that grants every scope.</summary>

@@ -166,6 +166,23 @@ public abstract class TopologyTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task StorePasswordAppearsInNoLogLine()
+    {
+        using var api = fixture.Host.CreateApiClient();
+        await api.CreateAsync(TestUsers.Unique());
+        (await api.GetAsync("/api/users/1", Cancellation)).Dispose();
+
+        var lines = fixture.Host.Logs.Lines;
+
+        Assert.Contains(lines, line => line.Contains("Ready to accept connections", StringComparison.Ordinal));
+        var leaks = lines
+            .Where(line => line.Contains(fixture.Host.Password, StringComparison.Ordinal))
+            .Select(line => line.Replace(fixture.Host.Password, "<password>", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(leaks.Count == 0, "The store password was logged:\n" + string.Join("\n", leaks));
+    }
+
+    [Fact]
     public async Task CacheAnswersAClientWithThePassword()
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(await fixture.Host.CacheConnectionStringAsync());
