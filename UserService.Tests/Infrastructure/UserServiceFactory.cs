@@ -12,6 +12,9 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
 {
     private string connectionString = "";
 
+    /// <summary>The service's store, for tests that reach past the API.</summary>
+    public string StoreConnectionString => connectionString;
+
     /// <summary>The environment the service runs in.</summary>
     protected virtual string Environment => "Testing";
 
