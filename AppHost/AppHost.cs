@@ -31,6 +31,10 @@ var userService = builder.AddProject<Projects.UserService>(ResourceNames.UserSer
     .WithDevelopmentTokenCommand("users:read", "users:write")
     .WithReplicas(builder.Configuration.GetValue("UserService:Replicas", 1));
 
+// Aspire would have a deployed service believe X-Forwarded-* from anyone; the service trusts only the
+// proxies configured under ForwardedHeaders instead.
+userService.WithEnvironment(context => context.EnvironmentVariables.Remove("ASPNETCORE_FORWARDEDHEADERS_ENABLED"));
+
 // The service listens on every endpoint; this tells it which one is the management port.
 userService.WithEnvironment(
     "Management__Port",

@@ -5,6 +5,7 @@ using UserService.Users;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddDefaultTransportSecurity();
 builder.AddDefaultAuthentication();
 builder.AddDefaultRateLimiting();
 builder.AddRequestLimits();
@@ -18,6 +19,7 @@ builder.AddUsers();
 
 var app = builder.Build();
 
+app.UseDefaultTransportSecurity();
 app.MapDefaultEndpoints();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -114,4 +114,12 @@ public sealed class ManifestTests(PublishedManifest manifest) : IClassFixture<Pu
         Assert.Equal("{userservice.bindings.management.targetPort}", (string?)env["Management__Port"]);
         Assert.Contains("{userservice.bindings.management.targetPort}", (string?)env["HTTP_PORTS"]);
     }
+
+    [Fact]
+    public void UserServiceIsNotToldToBelieveForwardedHeadersFromAnyone()
+    {
+        var env = resources["userservice"]!["env"]!.AsObject();
+
+        Assert.False(env.ContainsKey("ASPNETCORE_FORWARDEDHEADERS_ENABLED"));
+    }
 }
