@@ -196,20 +196,8 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
     public async Task<WriteResult> UpdateAsync(long id, UserFields fields, long? expectedVersion)
     {
         using var operation = telemetry.StartStoreOperation("update");
-        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+        return await WriteOptimisticallyAsync(id, expectedVersion, async (current, stored) =>
         {
-            var current = await Database.HashGetAsync(DataKey, id);
-            if (current.IsNull)
-            {
-                return new(WriteOutcome.NotFound);
-            }
-
-            var stored = Deserialize(current);
-            if (expectedVersion is { } expected && stored.Version != expected)
-            {
-                return new(WriteOutcome.VersionMismatch, stored.WithId(id));
-            }
-
             var replacement = stored with
             {
                 Username = fields.Username,
@@ -234,22 +222,44 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
                 newEmail = IndexValue(fields.Email),
             });
 
-            switch (code)
+            return code switch
             {
-                case UsernameTakenCode: return new(WriteOutcome.UsernameTaken);
-                case EmailTakenCode: return new(WriteOutcome.EmailTaken);
-                case GoneCode: return new(WriteOutcome.NotFound);
-                case ChangedCode: continue;
-                default: return new(WriteOutcome.Done, replacement.WithId(id));
-            }
-        }
-
-        return new(WriteOutcome.TooMuchContention);
+                UsernameTakenCode => new WriteResult(WriteOutcome.UsernameTaken),
+                EmailTakenCode => new WriteResult(WriteOutcome.EmailTaken),
+                _ => Applied(code, replacement.WithId(id)),
+            };
+        });
     }
 
     public async Task<WriteResult> DeleteAsync(long id, long? expectedVersion)
     {
         using var operation = telemetry.StartStoreOperation("delete");
+        return await WriteOptimisticallyAsync(id, expectedVersion, async (current, stored) =>
+        {
+            var code = (long)await Database.ScriptEvaluateAsync(DeleteScript, new
+            {
+                data = DataKey,
+                order = OrderKey,
+                usernames = UsernameIndexKey,
+                emails = EmailIndexKey,
+                generation = GenerationKey,
+                id,
+                expected = current,
+                username = IndexValue(stored.Username),
+                email = IndexValue(stored.Email),
+            });
+
+            return Applied(code, stored.WithId(id));
+        });
+    }
+
+    /// <summary>
+    /// Reads the user, checks the version the caller expects, and hands the document to
+    /// <paramref name="write"/>, whose script applies only if the document is still the one read. A write
+    /// that finds it changed (null) starts over from a fresh read.
+    /// </summary>
+    private async Task<WriteResult> WriteOptimisticallyAsync(long id, long? expectedVersion, Func<RedisValue, StoredUser, Task<WriteResult?>> write)
+    {
         for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
         {
             var current = await Database.HashGetAsync(DataKey, id);
@@ -264,29 +274,22 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
                 return new(WriteOutcome.VersionMismatch, stored.WithId(id));
             }
 
-            var code = (long)await Database.ScriptEvaluateAsync(DeleteScript, new
+            if (await write(current, stored) is { } result)
             {
-                data = DataKey,
-                order = OrderKey,
-                usernames = UsernameIndexKey,
-                emails = EmailIndexKey,
-                generation = GenerationKey,
-                id,
-                expected = current,
-                username = IndexValue(stored.Username),
-                email = IndexValue(stored.Email),
-            });
-
-            switch (code)
-            {
-                case GoneCode: return new(WriteOutcome.NotFound);
-                case ChangedCode: continue;
-                default: return new(WriteOutcome.Done, stored.WithId(id));
+                return result;
             }
         }
 
         return new(WriteOutcome.TooMuchContention);
     }
+
+    /// <summary>What a conditional script's answer means: applied, gone, or changed since it was read (null).</summary>
+    private static WriteResult? Applied(long code, User user) => code switch
+    {
+        GoneCode => new WriteResult(WriteOutcome.NotFound),
+        ChangedCode => null,
+        _ => new WriteResult(WriteOutcome.Done, user),
+    };
 
     /// <summary>A number that changes whenever any user changes: cached reads are keyed by it.</summary>
     public async Task<long> GenerationAsync() => (long?)await Database.StringGetAsync(GenerationKey) ?? 0;
