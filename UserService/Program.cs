@@ -9,7 +9,8 @@ builder.AddDefaultTransportSecurity();
 builder.AddDefaultAuthentication();
 builder.AddDefaultRateLimiting();
 builder.AddRequestLimits();
-builder.AddRedisClient(connectionName: "cache");
+builder.AddRedisClient(connectionName: "cache", configureOptions: StoreResilience.Configure);
+builder.AddStoreResilience();
 builder.Services.AddProblemDetails();
 // A body that does not parse is the caller's mistake: answer 400 with problem details in every
 // environment, instead of an exception that the handler below would turn into a 500.

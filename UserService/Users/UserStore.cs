@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Polly;
+using Polly.Registry;
 using StackExchange.Redis;
 
 namespace UserService.Users;
@@ -41,7 +43,7 @@ internal sealed record StoredUser(
 /// sees an index entry without its user. Scripts name every key they touch (Garnet locks exactly those).
 /// Updates and deletes are optimistic: the script applies only if the document is still the one read.
 /// </summary>
-public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, UsersTelemetry telemetry)
+public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, UsersTelemetry telemetry, ResiliencePipelineProvider<string> resilience)
 {
     private const int MaxWriteAttempts = 16;
 
@@ -129,12 +131,16 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
         return 1
         """);
 
-    private IDatabase Database => redis.GetDatabase();
+    private readonly ResiliencePipeline pipeline = resilience.GetPipeline(StoreResilience.PipelineName);
+
+    /// <summary>Every Redis call goes through the store's pipeline: a timeout, and a circuit breaker that fails fast during an outage.</summary>
+    private ValueTask<T> CallAsync<T>(Func<IDatabase, Task<T>> call) =>
+        pipeline.ExecuteAsync(static async (state, _) => await state.call(state.database), (call, database: redis.GetDatabase()));
 
     public async Task<User?> FindAsync(long id)
     {
         using var operation = telemetry.StartStoreOperation("find");
-        var document = await Database.HashGetAsync(DataKey, id);
+        var document = await CallAsync(database => database.HashGetAsync(DataKey, id));
         return document.IsNull ? null : Deserialize(document).WithId(id);
     }
 
@@ -147,7 +153,7 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
     {
         using var operation = telemetry.StartStoreOperation("list");
         // One more than asked tells whether another page follows, without a second round trip.
-        var result = await Database.ScriptEvaluateAsync(PageScript, new { order = OrderKey, data = DataKey, after, count = limit + 1 });
+        var result = await CallAsync(database => database.ScriptEvaluateAsync(PageScript, new { order = OrderKey, data = DataKey, after, count = limit + 1 }));
 
         var flat = (RedisResult[])result!;
         var users = new List<User>(Math.Min(limit, flat.Length / 2));
@@ -160,7 +166,7 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
     }
 
     /// <summary>Whether any user was ever created: the seed only goes into a store that never had one.</summary>
-    public async Task<bool> IsEmptyAsync() => !await Database.KeyExistsAsync(NextIdKey);
+    public async Task<bool> IsEmptyAsync() => !await CallAsync(database => database.KeyExistsAsync(NextIdKey));
 
     public async Task<WriteResult> CreateAsync(UserFields fields)
     {
@@ -168,7 +174,7 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
         var now = clock.GetUtcNow();
         var document = new StoredUser(fields.Username, fields.Email, fields.DisplayName, now, now, Version: 1);
 
-        var id = (long)await Database.ScriptEvaluateAsync(CreateScript, new
+        var id = (long)await CallAsync(database => database.ScriptEvaluateAsync(CreateScript, new
         {
             usernames = UsernameIndexKey,
             emails = EmailIndexKey,
@@ -179,7 +185,7 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
             username = IndexValue(fields.Username),
             email = IndexValue(fields.Email),
             document = Serialize(document),
-        });
+        }));
 
         return id switch
         {
@@ -207,7 +213,7 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
                 Version = stored.Version + 1,
             };
 
-            var code = (long)await Database.ScriptEvaluateAsync(UpdateScript, new
+            var code = (long)await CallAsync(database => database.ScriptEvaluateAsync(UpdateScript, new
             {
                 data = DataKey,
                 usernames = UsernameIndexKey,
@@ -220,7 +226,7 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
                 newUsername = IndexValue(fields.Username),
                 oldEmail = IndexValue(stored.Email),
                 newEmail = IndexValue(fields.Email),
-            });
+            }));
 
             return code switch
             {
@@ -236,7 +242,7 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
         using var operation = telemetry.StartStoreOperation("delete");
         return await WriteOptimisticallyAsync(id, expectedVersion, async (current, stored) =>
         {
-            var code = (long)await Database.ScriptEvaluateAsync(DeleteScript, new
+            var code = (long)await CallAsync(database => database.ScriptEvaluateAsync(DeleteScript, new
             {
                 data = DataKey,
                 order = OrderKey,
@@ -247,7 +253,7 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
                 expected = current,
                 username = IndexValue(stored.Username),
                 email = IndexValue(stored.Email),
-            });
+            }));
 
             return Applied(code, stored.WithId(id));
         });
@@ -262,7 +268,7 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
     {
         for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
         {
-            var current = await Database.HashGetAsync(DataKey, id);
+            var current = await CallAsync(database => database.HashGetAsync(DataKey, id));
             if (current.IsNull)
             {
                 return new(WriteOutcome.NotFound);
@@ -292,12 +298,12 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
     };
 
     /// <summary>A number that changes whenever any user changes: cached reads are keyed by it.</summary>
-    public async Task<long> GenerationAsync() => (long?)await Database.StringGetAsync(GenerationKey) ?? 0;
+    public async Task<long> GenerationAsync() => (long?)await CallAsync(database => database.StringGetAsync(GenerationKey)) ?? 0;
 
     private async Task<User?> LookupAsync(string operationName, RedisKey index, string value)
     {
         using var operation = telemetry.StartStoreOperation(operationName);
-        var result = (RedisResult[])(await Database.ScriptEvaluateAsync(LookupScript, new { index, data = DataKey, value }))!;
+        var result = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(LookupScript, new { index, data = DataKey, value })))!;
         return result.Length == 2 && !result[1].IsNull
             ? Deserialize((RedisValue)result[1]).WithId((long)result[0])
             : null;
