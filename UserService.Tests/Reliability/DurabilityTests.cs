@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using AppHost;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using UserService.Tests.Infrastructure;
+
+namespace UserService.Tests.Reliability;
+
+/// <summary>Every write the service acknowledged survives a kill -9 of the store process.</summary>
+public sealed class DurabilityTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [MemberData(nameof(Engines.Local), MemberType = typeof(Engines))]
+    public async Task AcknowledgedCreatesSurviveAKillOfTheStoreProcess(string engine)
+    {
+        Engines.RequireInstalled(engine);
+        await using var host = await RunningAppHost.StartAsync(engine, cancellationToken: Cancellation);
+        using var api = host.CreateApiClient();
+        var acknowledged = new ConcurrentBag<UserDto>();
+        using var stopWriting = new CancellationTokenSource();
+
+        var writers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            while (!stopWriting.IsCancellationRequested)
+            {
+                using var response = await api.PostAsJsonAsync("/api/users", TestUsers.Unique(), Cancellation);
+                if (response.StatusCode == HttpStatusCode.Created)
+                {
+                    acknowledged.Add((await response.Content.ReadFromJsonAsync<UserDto>(Cancellation))!);
+                }
+            }
+        })).ToList();
+
+        // Kill the store in the middle of the writes, by its process id, as a crash would.
+        await Eventually.MatchAsync(_ => Task.FromResult(acknowledged.Count), count => count >= 200, Timeout);
+        var pid = await StorePidAsync(host);
+        Process.GetProcessById(pid).Kill();
+        await host.App.ResourceNotifications.WaitForResourceAsync(ResourceNames.Cache, KnownResourceStates.TerminalStates, Cancellation).WaitAsync(Timeout, Cancellation);
+        await stopWriting.CancelAsync();
+        await Task.WhenAll(writers);
+
+        await host.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Cache, KnownResourceCommands.StartCommand, Cancellation);
+        await host.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Cache, Cancellation).WaitAsync(Timeout, Cancellation);
+
+        var lost = new List<long>();
+        foreach (var user in acknowledged)
+        {
+            var status = await Eventually.MatchAsync(
+                async cancellation =>
+                {
+                    using var response = await api.GetAsync($"/api/users/{user.Id}", cancellation);
+                    return response.StatusCode;
+                },
+                status => status != HttpStatusCode.ServiceUnavailable,
+                TimeSpan.FromSeconds(10));
+            if (status != HttpStatusCode.OK)
+            {
+                lost.Add(user.Id);
+            }
+        }
+
+        Assert.True(acknowledged.Count >= 200, $"Only {acknowledged.Count} writes were acknowledged before the kill.");
+        Assert.True(lost.Count == 0, $"{lost.Count} of {acknowledged.Count} acknowledged users were lost: {string.Join(", ", lost.Take(20))}");
+        await StoreInvariants.AssertConsistentAsync(await host.CacheConnectionStringAsync());
+    }
+
+    private static async Task<int> StorePidAsync(RunningAppHost host)
+    {
+        var running = await host.App.ResourceNotifications.WaitForResourceAsync(
+            ResourceNames.Cache,
+            update => update.Snapshot.Properties.Any(property => property.Name == "executable.pid" && property.Value is not null),
+            Cancellation).WaitAsync(Timeout, Cancellation);
+        var pid = running.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value;
+        return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
