@@ -75,8 +75,10 @@ public static class CacheBuilderExtensions
             context.Args.Add("--lua");
             context.Args.Add("--lua-transaction-mode");
             // Every write goes to the append-only file (under the checkpoint directory); on start the latest
-            // checkpoint and the file are replayed.
+            // checkpoint and the file are replayed. Answers wait for the file's commit: without that, a
+            // kill -9 was seen to lose an acknowledged write.
             context.Args.Add("--aof");
+            context.Args.Add("--aof-commit-wait");
             context.Args.Add("--recover");
             context.Args.Add("--checkpointdir");
             context.Args.Add(resource.DataDirectory);

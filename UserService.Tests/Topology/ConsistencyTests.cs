@@ -31,6 +31,28 @@ public abstract class ConsistencyTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task ConcurrentReplacesWithOneETagYieldExactlyOneSuccess()
+    {
+        using var api = fixture.Host.CreateApiClient();
+        var (created, etag) = await CreateWithETagAsync(api);
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/users/{created.Id}")
+            {
+                Content = JsonContent.Create(new NewUser(created.Username, created.Email, $"Writer {i}")),
+            };
+            put.Headers.IfMatch.Add(etag);
+            using var response = await api.SendAsync(put, Cancellation);
+            return response.StatusCode;
+        }));
+
+        Assert.Equal(1, statuses.Count(status => status == HttpStatusCode.OK));
+        Assert.Equal(19, statuses.Count(status => status == HttpStatusCode.PreconditionFailed));
+        await StoreInvariants.AssertConsistentAsync(await fixture.Host.CacheConnectionStringAsync());
+    }
+
+    [Fact]
     public async Task RacingRenamesAndDeletesLeaveNoDanglingIndexEntry()
     {
         using var api = fixture.Host.CreateApiClient();
@@ -146,6 +168,12 @@ public abstract class ConsistencyTests(AppHostFixture fixture)
                 Assert.Equal(expectedDisplayName, Assert.Single(byName!).DisplayName);
             }
         }
+    }
+
+    private static async Task<(UserDto User, System.Net.Http.Headers.EntityTagHeaderValue ETag)> CreateWithETagAsync(HttpClient api)
+    {
+        var (response, created) = await api.CreateAsync(TestUsers.Unique());
+        return (created, response.Headers.ETag!);
     }
 
     private static string ParseNext(string link) => link[(link.IndexOf('<') + 1)..link.IndexOf('>')];
