@@ -9,9 +9,15 @@ using UserService.Tests.Infrastructure;
 
 namespace UserService.Tests.Reliability;
 
-/// <summary>Every write the service acknowledged survives a kill -9 of the store process.</summary>
+/// <summary>
+/// Every write the service acknowledged survives a kill -9 of the store process. Runs alone, after the
+/// parallel tests: a store that comes back is what is under test, not how it copes with a loaded machine.
+/// </summary>
+[Collection(Name)]
 public sealed class DurabilityTests
 {
+    public const string Name = "Store crashes";
+
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
@@ -47,7 +53,15 @@ public sealed class DurabilityTests
         await Task.WhenAll(writers);
 
         await host.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Cache, KnownResourceCommands.StartCommand, Cancellation);
-        await host.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Cache, Cancellation).WaitAsync(Timeout, Cancellation);
+        try
+        {
+            await host.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Cache, Cancellation).WaitAsync(Timeout, Cancellation);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            var cacheLines = host.Logs.Lines.Where(line => line.StartsWith("[cache", StringComparison.Ordinal)).TakeLast(40);
+            throw new InvalidOperationException("The store did not come back after the kill:\n" + string.Join("\n", cacheLines), exception);
+        }
 
         var lost = new List<long>();
         foreach (var user in acknowledged)
@@ -88,3 +102,6 @@ public sealed class DurabilityTests
         return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
     }
 }
+
+[CollectionDefinition(DurabilityTests.Name, DisableParallelization = true)]
+public sealed class StoreCrashesCollection;
