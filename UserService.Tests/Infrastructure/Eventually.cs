@@ -23,4 +23,16 @@ public static class Eventually
 
         return last;
     }
+
+    /// <summary>The status of GET <paramref name="path"/> once it satisfies <paramref name="condition"/>, or the last one read.</summary>
+    public static Task<System.Net.HttpStatusCode> StatusAsync(
+        HttpClient client, string path, Func<System.Net.HttpStatusCode, bool> condition, TimeSpan timeout) =>
+        MatchAsync(
+            async cancellation =>
+            {
+                using var response = await client.GetAsync(path, cancellation);
+                return response.StatusCode;
+            },
+            condition,
+            timeout);
 }

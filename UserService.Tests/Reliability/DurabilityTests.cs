@@ -66,14 +66,8 @@ public sealed class DurabilityTests
         var lost = new List<long>();
         foreach (var user in acknowledged)
         {
-            var status = await Eventually.MatchAsync(
-                async cancellation =>
-                {
-                    using var response = await api.GetAsync($"/api/users/{user.Id}", cancellation);
-                    return response.StatusCode;
-                },
-                status => status != HttpStatusCode.ServiceUnavailable,
-                TimeSpan.FromSeconds(10));
+            var status = await Eventually.StatusAsync(
+                api, $"/api/users/{user.Id}", status => status != HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(10));
             if (status != HttpStatusCode.OK)
             {
                 lost.Add(user.Id);

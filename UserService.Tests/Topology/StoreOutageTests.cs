@@ -54,14 +54,7 @@ public sealed class StoreOutageTests
         await host.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Cache, KnownResourceCommands.StartCommand, Cancellation);
         await host.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Cache, Cancellation).WaitAsync(ProbeTimeout, Cancellation);
         var back = Stopwatch.StartNew();
-        var readAfterwards = await Eventually.MatchAsync(
-            async cancellation =>
-            {
-                using var response = await api.GetAsync($"/api/users/{existing.Id}", cancellation);
-                return response.StatusCode;
-            },
-            status => status == HttpStatusCode.OK,
-            RecoveryBound);
+        var readAfterwards = await Eventually.StatusAsync(api, $"/api/users/{existing.Id}", status => status == HttpStatusCode.OK, RecoveryBound);
         back.Stop();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, healthWhileDown);
@@ -73,12 +66,5 @@ public sealed class StoreOutageTests
 
     /// <summary>The probe's status once it reads <paramref name="expected"/>, or the last one read when time ran out.</summary>
     private static Task<HttpStatusCode> StatusAsync(HttpClient management, string path, HttpStatusCode expected) =>
-        Eventually.MatchAsync(
-            async cancellation =>
-            {
-                using var response = await management.GetAsync(path, cancellation);
-                return response.StatusCode;
-            },
-            status => status == expected,
-            ProbeTimeout);
+        Eventually.StatusAsync(management, path, status => status == expected, ProbeTimeout);
 }

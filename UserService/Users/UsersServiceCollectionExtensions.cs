@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
 
 namespace UserService.Users;
@@ -8,7 +9,7 @@ public static class UsersServiceCollectionExtensions
     /// <summary>The users feature: its store, telemetry, JSON contracts, validation, cache and seed.</summary>
     public static IHostApplicationBuilder AddUsers(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UsersTelemetry>();
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddScoped<UsersWrites>();
