@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace UserService.Tests.ServiceDefaults;
@@ -45,6 +46,8 @@ public sealed class ResilienceTests
     {
         var builder = Host.CreateApplicationBuilder();
         builder.AddServiceDefaults();
+        // Requests and retries are counted here, not read from a console log.
+        builder.Logging.ClearProviders();
         // Attempts are what is under test, not the back-off between them.
         builder.Services.ConfigureAll<HttpStandardResilienceOptions>(options => options.Retry.Delay = TimeSpan.Zero);
 
