@@ -9,7 +9,11 @@ namespace UserService.Tests.Infrastructure;
 /// </summary>
 public static class StoreInvariants
 {
-    public static async Task AssertConsistentAsync(string connectionString)
+    public static async Task AssertConsistentAsync(string connectionString) =>
+        Assert.Empty(await ViolationsAsync(connectionString));
+
+    /// <summary>What is wrong with the store, one line per broken invariant; empty when nothing is.</summary>
+    public static async Task<IReadOnlyList<string>> ViolationsAsync(string connectionString)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString);
         var database = redis.GetDatabase();
@@ -17,23 +21,36 @@ public static class StoreInvariants
         var documents = (await database.HashGetAllAsync("users:data")).ToDictionary(
             entry => (long)entry.Name,
             entry => JsonDocument.Parse((string)entry.Value!).RootElement);
-        var order = (await database.SortedSetRangeByRankAsync("users:order")).Select(id => (long)id).ToList();
+        var order = (await database.SortedSetRangeByRankAsync("users:order")).Select(id => (long)id).ToHashSet();
         var byUsername = (await database.HashGetAllAsync("users:by-username")).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
         var byEmail = (await database.HashGetAllAsync("users:by-email")).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
 
-        Assert.Equal(documents.Keys.Order(), order);
-        AssertIndexPointsBack(byUsername, documents, "username");
-        AssertIndexPointsBack(byEmail, documents, "email");
+        var violations = new List<string>();
+        violations.AddRange(order.Except(documents.Keys).Select(id => $"User {id} is ordered but does not exist."));
+        violations.AddRange(documents.Keys.Except(order).Select(id => $"User {id} exists but is not ordered."));
+        violations.AddRange(IndexViolations(byUsername, documents, "username"));
+        violations.AddRange(IndexViolations(byEmail, documents, "email"));
+        return violations;
     }
 
-    private static void AssertIndexPointsBack(Dictionary<string, long> index, Dictionary<long, JsonElement> documents, string field)
+    private static IEnumerable<string> IndexViolations(Dictionary<string, long> index, Dictionary<long, JsonElement> documents, string field)
     {
         foreach (var (value, id) in index)
         {
-            Assert.True(documents.TryGetValue(id, out var document), $"The {field} index has '{value}' for user {id}, who does not exist.");
-            Assert.Equal(value, document.GetProperty(field).GetString()!.ToLowerInvariant());
+            if (!documents.TryGetValue(id, out var document))
+            {
+                yield return $"The {field} index has '{value}' for user {id}, who does not exist.";
+            }
+            else if (document.GetProperty(field).GetString()!.ToLowerInvariant() != value)
+            {
+                yield return $"The {field} index has '{value}' for user {id}, whose {field} is '{document.GetProperty(field).GetString()}'.";
+            }
         }
 
-        Assert.Equal(documents.Count, index.Count);
+        var indexed = index.Values.ToHashSet();
+        foreach (var id in documents.Keys.Where(id => !indexed.Contains(id)))
+        {
+            yield return $"User {id} is missing from the {field} index.";
+        }
     }
 }

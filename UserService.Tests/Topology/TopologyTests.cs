@@ -142,7 +142,7 @@ public abstract class TopologyTests(AppHostFixture fixture)
         var metrics = await Eventually.MatchAsync(
             cancellation => management.GetStringAsync("/metrics", cancellation),
             text => text.Contains("http_route=\"/api/users/\"", StringComparison.Ordinal),
-            TimeSpan.FromSeconds(10));
+            TimeSpan.FromSeconds(30));
 
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", metrics);
         Assert.Contains("http_route=\"/api/users/\"", metrics);

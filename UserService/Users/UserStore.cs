@@ -42,8 +42,13 @@ internal sealed record StoredUser(
 /// Every write is one Lua script that changes the document and its indexes together, so no reader ever
 /// sees an index entry without its user. Scripts name every key they touch (Garnet locks exactly those).
 /// Updates and deletes are optimistic: the script applies only if the document is still the one read.
+/// <para>
+/// A crash can still cut a script short: Garnet logs and replays a script's writes one by one. So each
+/// script writes in an order where any prefix only leaves index entries that point at no user, or at a user
+/// that does not point back: readers ignore those, and <see cref="RepairAsync"/> removes them.
+/// </para>
 /// </summary>
-public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, UsersTelemetry telemetry, ResiliencePipelineProvider<string> resilience)
+public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider clock, UsersTelemetry telemetry, ResiliencePipelineProvider<string> resilience)
 {
     private const int MaxWriteAttempts = 16;
 
@@ -66,8 +71,10 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
         local documents = redis.call('HMGET', @data, unpack(ids))
         local page = {}
         for i = 1, #ids do
-            page[#page + 1] = ids[i]
-            page[#page + 1] = documents[i]
+            if documents[i] then
+                page[#page + 1] = ids[i]
+                page[#page + 1] = documents[i]
+            end
         end
         return page
         """);
@@ -79,16 +86,19 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
         return { id, redis.call('HGET', @data, id) }
         """);
 
+    // An entry whose user is gone was left by a write that a crash cut short: the value is free.
     private static readonly LuaScript CreateScript = LuaScript.Prepare(
         """
-        if redis.call('HEXISTS', @usernames, @username) == 1 then return -1 end
-        if redis.call('HEXISTS', @emails, @email) == 1 then return -2 end
+        local owner = redis.call('HGET', @usernames, @username)
+        if owner and redis.call('HEXISTS', @data, owner) == 1 then return -1 end
+        owner = redis.call('HGET', @emails, @email)
+        if owner and redis.call('HEXISTS', @data, owner) == 1 then return -2 end
+        redis.call('INCR', @generation)
         local id = redis.call('INCR', @nextId)
-        redis.call('HSET', @data, id, @document)
         redis.call('ZADD', @order, id, id)
         redis.call('HSET', @usernames, @username, id)
         redis.call('HSET', @emails, @email, id)
-        redis.call('INCR', @generation)
+        redis.call('HSET', @data, id, @document)
         return id
         """);
 
@@ -97,24 +107,22 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
         local current = redis.call('HGET', @data, @id)
         if not current then return -4 end
         if current ~= @expected then return -3 end
-        if @newUsername ~= @oldUsername then
+        local renamed = @newUsername ~= @oldUsername
+        local readdressed = @newEmail ~= @oldEmail
+        if renamed then
             local owner = redis.call('HGET', @usernames, @newUsername)
-            if owner and owner ~= @id then return -1 end
+            if owner and owner ~= @id and redis.call('HEXISTS', @data, owner) == 1 then return -1 end
         end
-        if @newEmail ~= @oldEmail then
+        if readdressed then
             local owner = redis.call('HGET', @emails, @newEmail)
-            if owner and owner ~= @id then return -2 end
+            if owner and owner ~= @id and redis.call('HEXISTS', @data, owner) == 1 then return -2 end
         end
-        if @newUsername ~= @oldUsername then
-            redis.call('HDEL', @usernames, @oldUsername)
-            redis.call('HSET', @usernames, @newUsername, @id)
-        end
-        if @newEmail ~= @oldEmail then
-            redis.call('HDEL', @emails, @oldEmail)
-            redis.call('HSET', @emails, @newEmail, @id)
-        end
-        redis.call('HSET', @data, @id, @document)
         redis.call('INCR', @generation)
+        if renamed then redis.call('HSET', @usernames, @newUsername, @id) end
+        if readdressed then redis.call('HSET', @emails, @newEmail, @id) end
+        redis.call('HSET', @data, @id, @document)
+        if renamed then redis.call('HDEL', @usernames, @oldUsername) end
+        if readdressed then redis.call('HDEL', @emails, @oldEmail) end
         return 1
         """);
 
@@ -123,11 +131,11 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
         local current = redis.call('HGET', @data, @id)
         if not current then return -4 end
         if current ~= @expected then return -3 end
+        redis.call('INCR', @generation)
         redis.call('HDEL', @data, @id)
         redis.call('ZREM', @order, @id)
         redis.call('HDEL', @usernames, @username)
         redis.call('HDEL', @emails, @email)
-        redis.call('INCR', @generation)
         return 1
         """);
 
@@ -144,9 +152,11 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
         return document.IsNull ? null : Deserialize(document).WithId(id);
     }
 
-    public async Task<User?> FindByUsernameAsync(string username) => await LookupAsync("find-by-username", UsernameIndexKey, IndexValue(username));
+    public async Task<User?> FindByUsernameAsync(string username) =>
+        await LookupAsync("find-by-username", UsernameIndexKey, IndexValue(username), static user => user.Username);
 
-    public async Task<User?> FindByEmailAsync(string email) => await LookupAsync("find-by-email", EmailIndexKey, IndexValue(email));
+    public async Task<User?> FindByEmailAsync(string email) =>
+        await LookupAsync("find-by-email", EmailIndexKey, IndexValue(email), static user => user.Email);
 
     /// <summary>Up to <paramref name="limit"/> users with an id above <paramref name="after"/>, in id order.</summary>
     public async Task<UserPage> ListAsync(long after, int limit)
@@ -300,13 +310,18 @@ public sealed class UserStore(IConnectionMultiplexer redis, TimeProvider clock, 
     /// <summary>A number that changes whenever any user changes: cached reads are keyed by it.</summary>
     public async Task<long> GenerationAsync() => (long?)await CallAsync(database => database.StringGetAsync(GenerationKey)) ?? 0;
 
-    private async Task<User?> LookupAsync(string operationName, RedisKey index, string value)
+    private async Task<User?> LookupAsync(string operationName, RedisKey index, string value, Func<StoredUser, string> indexed)
     {
         using var operation = telemetry.StartStoreOperation(operationName);
         var result = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(LookupScript, new { index, data = DataKey, value })))!;
-        return result.Length == 2 && !result[1].IsNull
-            ? Deserialize((RedisValue)result[1]).WithId((long)result[0])
-            : null;
+        if (result.Length != 2 || result[1].IsNull)
+        {
+            return null;
+        }
+
+        // An entry left by a rename that a crash cut short points at a user who no longer has the value.
+        var user = Deserialize((RedisValue)result[1]);
+        return IndexValue(indexed(user)) == value ? user.WithId((long)result[0]) : null;
     }
 
     // Uniqueness ignores case: the indexes hold the lowercased value.

@@ -17,4 +17,10 @@ internal static partial class UsersLog
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Seeded the empty store with {Count} users")]
     public static partial void Seeded(this ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Repaired {Count} store index entries that a crash of the store left behind")]
+    public static partial void Repaired(this ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Could not check the store's indexes; the next reconnect tries again")]
+    public static partial void RepairFailed(this ILogger logger, Exception exception);
 }

@@ -6,12 +6,13 @@ namespace UserService.Users;
 
 public static class UsersServiceCollectionExtensions
 {
-    /// <summary>The users feature: its store, telemetry, JSON contracts, validation, cache and seed.</summary>
+    /// <summary>The users feature: its store and its repair, telemetry, JSON contracts, validation, cache and seed.</summary>
     public static IHostApplicationBuilder AddUsers(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UsersTelemetry>();
         builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddHostedService<StoreRepair>();
         builder.Services.AddScoped<UsersWrites>();
 
         builder.Services.AddAuthorizationBuilder()

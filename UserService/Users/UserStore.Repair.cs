@@ -1,0 +1,110 @@
+using StackExchange.Redis;
+
+namespace UserService.Users;
+
+public sealed partial class UserStore
+{
+    // Adds or removes one claim of a value, only if the user's document is still the one the repair judged
+    // by (empty for none) and the claim is still as it saw it: a write that raced the repair wins.
+    private static readonly LuaScript ReconcileClaimScript = LuaScript.Prepare(
+        """
+        if (redis.call('HGET', @data, @id) or '') ~= @expected then return 0 end
+        local owner = redis.call('HGET', @index, @value)
+        if @claim == '1' then
+            if owner then return 0 end
+            redis.call('HSET', @index, @value, @id)
+        else
+            if owner ~= @id then return 0 end
+            redis.call('HDEL', @index, @value)
+        end
+        redis.call('INCR', @generation)
+        return 1
+        """);
+
+    // Ids are never reused, so a user is listed exactly when its document exists.
+    private static readonly LuaScript ReconcileOrderScript = LuaScript.Prepare(
+        """
+        local exists = redis.call('HEXISTS', @data, @id) == 1
+        local listed = redis.call('ZSCORE', @order, @id)
+        if exists and not listed then
+            redis.call('ZADD', @order, @id, @id)
+        elseif listed and not exists then
+            redis.call('ZREM', @order, @id)
+        else
+            return 0
+        end
+        redis.call('INCR', @generation)
+        return 1
+        """);
+
+    /// <summary>
+    /// Brings the indexes back in line with the documents: removes entries that point at no user or at a
+    /// user who does not point back, and adds the ones a user lacks. Scans rather than blocking the store,
+    /// and changes each entry with a conditional script, so it is safe while writes go on and on every
+    /// replica at once. Returns how many entries it changed.
+    /// </summary>
+    public async Task<int> RepairAsync(CancellationToken cancellationToken)
+    {
+        var database = redis.GetDatabase();
+        var documents = new Dictionary<long, (RedisValue Json, StoredUser User)>();
+        await foreach (var entry in database.HashScanAsync(DataKey).WithCancellation(cancellationToken))
+        {
+            documents[(long)entry.Name] = (entry.Value, Deserialize(entry.Value));
+        }
+
+        var changed = 0;
+        changed += await ReconcileIndexAsync(database, UsernameIndexKey, documents, static user => user.Username, cancellationToken);
+        changed += await ReconcileIndexAsync(database, EmailIndexKey, documents, static user => user.Email, cancellationToken);
+
+        var ordered = new HashSet<long>();
+        await foreach (var entry in database.SortedSetScanAsync(OrderKey).WithCancellation(cancellationToken))
+        {
+            ordered.Add((long)entry.Element);
+        }
+
+        foreach (var id in ordered.Except(documents.Keys).Concat(documents.Keys.Except(ordered)))
+        {
+            changed += await ReconcileAsync(database, ReconcileOrderScript, new { data = DataKey, order = OrderKey, generation = GenerationKey, id });
+        }
+
+        return changed;
+    }
+
+    private static async Task<int> ReconcileIndexAsync(
+        IDatabase database,
+        RedisKey index,
+        Dictionary<long, (RedisValue Json, StoredUser User)> documents,
+        Func<StoredUser, string> indexed,
+        CancellationToken cancellationToken)
+    {
+        var changed = 0;
+        var claimed = new HashSet<string>();
+        await foreach (var entry in database.HashScanAsync(index).WithCancellation(cancellationToken))
+        {
+            var value = (string)entry.Name!;
+            var id = (long)entry.Value;
+            if (documents.TryGetValue(id, out var owner) && IndexValue(indexed(owner.User)) == value)
+            {
+                claimed.Add(value);
+                continue;
+            }
+
+            var expected = owner.Json.IsNull ? RedisValue.EmptyString : owner.Json;
+            changed += await ReconcileAsync(database, ReconcileClaimScript, new { data = DataKey, index, generation = GenerationKey, id, value, expected, claim = 0 });
+        }
+
+        foreach (var (id, (json, user)) in documents)
+        {
+            var value = IndexValue(indexed(user));
+            if (!claimed.Contains(value))
+            {
+                changed += await ReconcileAsync(database, ReconcileClaimScript, new { data = DataKey, index, generation = GenerationKey, id, value, expected = json, claim = 1 });
+            }
+        }
+
+        return changed;
+    }
+
+    private static async Task<int> ReconcileAsync(IDatabase database, LuaScript script, object parameters) =>
+        (int)await database.ScriptEvaluateAsync(script, parameters);
+}
