@@ -21,6 +21,7 @@ builder.AddUsers();
 var app = builder.Build();
 
 app.UseDefaultTransportSecurity();
+app.UseShutdownSafeRequestBodies();
 app.MapDefaultEndpoints();
 app.UseExceptionHandler();
 app.UseStatusCodePages();

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using AppHost.Cache;
 using StackExchange.Redis;
 
@@ -34,7 +33,7 @@ public abstract class StoreServer(string engine) : IAsyncLifetime
             return;
         }
 
-        port = FreePort();
+        port = FreePort.Next();
         var startInfo = StartInfo(port);
         startInfo.RedirectStandardOutput = true;
         startInfo.RedirectStandardError = true;
@@ -84,13 +83,6 @@ public abstract class StoreServer(string engine) : IAsyncLifetime
     }
 
     private string ConnectionString(int database) => $"127.0.0.1:{port},defaultDatabase={database},abortConnect=false";
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>Garnet as the AppHost runs it: scripts lock the keys they declare.</summary>

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+
+namespace UserService.Tests.Infrastructure;
+
+/// <summary>
+/// The user service as its own operating-system process, as a container runs it, on a store database of
+/// its own: for what only a real process shows, such as how it answers a signal.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly ConcurrentQueue<string> output = new();
+
+    private ServiceProcess(Process process, Uri api, Uri management)
+    {
+        this.process = process;
+        Api = api;
+        Management = management;
+        process.OutputDataReceived += (_, line) => Record(line.Data);
+        process.ErrorDataReceived += (_, line) => Record(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Uri Api { get; }
+
+    public Uri Management { get; }
+
+    public int Id => process.Id;
+
+    /// <summary>What the process wrote to its console so far.</summary>
+    public IReadOnlyCollection<string> Output => output;
+
+    /// <summary>Starts the service on <paramref name="storeConnectionString"/> and waits until it is ready.</summary>
+    public static async Task<ServiceProcess> StartAsync(string storeConnectionString)
+    {
+        var (apiPort, managementPort) = (FreePort.Next(), FreePort.Next());
+        var startInfo = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "UserService.dll")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        var settings = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{apiPort};http://127.0.0.1:{managementPort}",
+            ["Management__Port"] = managementPort.ToString(),
+            ["ConnectionStrings__cache"] = storeConnectionString,
+            ["RateLimiting__PermitLimit"] = "1000000",
+        };
+        foreach (var (key, value) in settings.Concat(TestTokens.ServiceSettings(separator: "__")))
+        {
+            startInfo.Environment[key] = value;
+        }
+
+        var service = new ServiceProcess(Process.Start(startInfo)!, new($"http://127.0.0.1:{apiPort}"), new($"http://127.0.0.1:{managementPort}"));
+        using var management = service.CreateManagementClient();
+        var ready = await Eventually.MatchAsync(
+            async cancellation =>
+            {
+                try
+                {
+                    using var response = await management.GetAsync("/health", cancellation);
+                    return response.StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return HttpStatusCode.ServiceUnavailable;
+                }
+            },
+            status => status == HttpStatusCode.OK || service.process.HasExited,
+            RunningAppHost.StartTimeout);
+        if (ready != HttpStatusCode.OK)
+        {
+            await service.DisposeAsync();
+            throw new InvalidOperationException($"The service process did not become healthy ({ready}):\n{string.Join("\n", service.Output)}");
+        }
+
+        return service;
+    }
+
+    /// <summary>A client with a connection pool of its own, so that its connections are its own.</summary>
+    public HttpClient CreateApiClient() => new HttpClient { BaseAddress = Api }.Authorize();
+
+    public HttpClient CreateManagementClient() => new() { BaseAddress = Management };
+
+    /// <summary>Sends SIGTERM, as an orchestrator does to stop a container.</summary>
+    public async Task TerminateAsync()
+    {
+        using var kill = Process.Start("kill", ["-TERM", process.Id.ToString()])!;
+        await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>The exit code, once the process has exited within <paramref name="timeout"/>.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
+        return process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+    }
+
+    private void Record(string? line)
+    {
+        if (line is not null)
+        {
+            output.Enqueue(line);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using StackExchange.Redis;
+using UserService.Tests.Infrastructure;
+
+namespace UserService.Tests.Reliability;
+
+/// <summary>
+/// SIGTERM, as an orchestrator sends it before it removes a replica: the service stops taking new work,
+/// finishes what it has begun, and exits cleanly, with every write it acknowledged whole in the store.
+/// </summary>
+public sealed class ShutdownTests(GarnetStoreServer store)
+{
+    private const int HeldRequests = 4;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SigtermUnderLoadLetsRequestsInFlightFinishAndLosesNoAcknowledgedWrite()
+    {
+        var connectionString = await store.ClaimEmptyDatabaseAsync();
+        await using var service = await ServiceProcess.StartAsync(connectionString);
+
+        // Creates the service has begun and cannot finish until the test lets the rest of their bodies through.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var heldClients = Enumerable.Range(0, HeldRequests).Select(_ => service.CreateApiClient()).ToList();
+        var held = heldClients
+            .Select(client => client.PostAsync("/api/users", new HeldBackContent(TestUsers.Unique(), release.Task), Cancellation))
+            .ToList();
+        using var management = service.CreateManagementClient();
+        var active = await Eventually.MatchAsync(
+            cancellation => ActivePostsAsync(management, cancellation), count => count >= HeldRequests, Timeout);
+        Assert.Equal(HeldRequests, active);
+
+        // Load alongside, until the service stops answering.
+        var acknowledged = new ConcurrentBag<long>();
+        using var stopWriting = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 4).Select(_ => Task.Run(() => WriteUntilRefusedAsync(service, acknowledged, stopWriting.Token))).ToList();
+        await Eventually.MatchAsync(_ => Task.FromResult(acknowledged.Count), count => count >= 50, Timeout);
+
+        await service.TerminateAsync();
+        var draining = await Eventually.MatchAsync(
+            _ => Task.FromResult(service.Output.Any(line => line.Contains("Application is shutting down", StringComparison.Ordinal))),
+            seen => seen,
+            Timeout);
+        var pendingWhileDraining = held.Count(response => !response.IsCompleted);
+        release.SetResult();
+        var heldStatuses = (await Task.WhenAll(held).WaitAsync(Timeout, Cancellation)).Select(response => response.StatusCode).ToList();
+        var exitCode = await service.WaitForExitAsync(Timeout);
+        await stopWriting.CancelAsync();
+        await Task.WhenAll(writers);
+
+        Assert.True(draining, "The service never logged that it was shutting down.");
+        Assert.Equal(HeldRequests, pendingWhileDraining);
+        Assert.True(
+            heldStatuses.All(status => status == HttpStatusCode.Created),
+            $"Held creates answered {string.Join(", ", heldStatuses)}; the service wrote:\n{string.Join("\n", service.Output.TakeLast(30))}");
+        Assert.Equal(0, exitCode);
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString);
+        var missing = new List<long>();
+        foreach (var id in acknowledged)
+        {
+            if (!await redis.GetDatabase().HashExistsAsync("users:data", id))
+            {
+                missing.Add(id);
+            }
+        }
+
+        Assert.True(missing.Count == 0, $"{missing.Count} of {acknowledged.Count} acknowledged users are missing: {string.Join(", ", missing.Take(20))}");
+        await StoreInvariants.AssertConsistentAsync(connectionString);
+        heldClients.ForEach(client => client.Dispose());
+    }
+
+    private static async Task WriteUntilRefusedAsync(ServiceProcess service, ConcurrentBag<long> acknowledged, CancellationToken stop)
+    {
+        using var api = service.CreateApiClient();
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                using var response = await api.PostAsJsonAsync("/api/users", TestUsers.Unique(), Cancellation);
+                if (response.StatusCode == HttpStatusCode.Created)
+                {
+                    acknowledged.Add((await response.Content.ReadFromJsonAsync<UserDto>(Cancellation))!.Id);
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Refused or cut off: not acknowledged, so nothing is owed for it.
+                return;
+            }
+        }
+    }
+
+    /// <summary>POST requests the service is in the middle of, from its own metrics.</summary>
+    private static async Task<int> ActivePostsAsync(HttpClient management, CancellationToken cancellation)
+    {
+        var metrics = await management.GetStringAsync("/metrics", cancellation);
+        return metrics.Split('\n')
+            .Where(line => line.StartsWith("http_server_active_requests{", StringComparison.Ordinal) && line.Contains("http_request_method=\"POST\"", StringComparison.Ordinal))
+            .Sum(line => (int)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A JSON body whose second half is sent only once <paramref name="release"/> completes.</summary>
+    private sealed class HeldBackContent : HttpContent
+    {
+        private readonly byte[] body;
+        private readonly Task release;
+
+        public HeldBackContent(NewUser user, Task release)
+        {
+            body = JsonSerializer.SerializeToUtf8Bytes(user, JsonSerializerOptions.Web);
+            this.release = release;
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            var half = body.Length / 2;
+            await stream.WriteAsync(body.AsMemory(0, half));
+            await stream.FlushAsync();
+            await release;
+            await stream.WriteAsync(body.AsMemory(half));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
+    }
+}
