@@ -74,6 +74,10 @@ public sealed class RunningAppHost : IAsyncDisposable
         // The races and walks send hundreds of requests a second with one token.
         userService.WithEnvironment("RateLimiting__PermitLimit", "1000000");
 
+        // Tests run without the dashboard, so nothing receives telemetry: a service told to export it would
+        // spend each shutdown retrying, past the time the orchestrator allows a process to stop.
+        userService.WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+
         var logs = ResourceLogs.AddTo(builder);
         var app = await builder.BuildAsync(timeout.Token);
         logs.Follow(app);
