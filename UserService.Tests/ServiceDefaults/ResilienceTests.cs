@@ -4,21 +4,28 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Registry;
+using Polly.Testing;
 
 namespace UserService.Tests.ServiceDefaults;
 
 /// <summary>
-/// Every HttpClient of a service gets the standard resilience pipeline from the service defaults, and that
-/// pipeline never repeats a request that may have changed something.
+/// Every HttpClient of a service gets the standard resilience pipeline from the service defaults, composed
+/// as that pipeline should be, and it never repeats a request that may have changed something.
 /// </summary>
 public sealed class ResilienceTests
 {
     private const string ClientName = "downstream";
 
+    // Added to every client through ConfigureHttpClientDefaults, the handler has no client name to put
+    // before its own: every client's pipeline and options go by this one name.
+    private const string PipelineName = "-standard";
+
     [Fact]
     public async Task FailingGetIsRetriedUpToTheConfiguredAttempts()
     {
-        var (client, server, options) = CreateClientAgainstAFailingServer();
+        var (client, server, options, _) = CreateClientAgainstAFailingServer();
 
         using var response = await client.GetAsync("http://downstream.test/items", TestContext.Current.CancellationToken);
 
@@ -33,7 +40,7 @@ public sealed class ResilienceTests
     [InlineData("DELETE")]
     public async Task FailingUnsafeRequestIsSentOnce(string method)
     {
-        var (client, server, _) = CreateClientAgainstAFailingServer();
+        var (client, server, _, _) = CreateClientAgainstAFailingServer();
 
         using var request = new HttpRequestMessage(new HttpMethod(method), "http://downstream.test/items");
         using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
@@ -42,7 +49,39 @@ public sealed class ResilienceTests
         Assert.Equal(1, server.Requests);
     }
 
-    private static (HttpClient Client, FailingServer Server, HttpStandardResilienceOptions Options) CreateClientAgainstAFailingServer()
+    [Fact]
+    public void StandardPipelineLimitsBoundsRetriesBreaksAndBoundsEachAttemptInThatOrder()
+    {
+        var (_, _, options, services) = CreateClientAgainstAFailingServer();
+
+        var strategies = StandardPipeline(services).GetPipelineDescriptor().Strategies.Select(strategy => strategy.Options).ToList();
+
+        Assert.Collection(
+            strategies,
+            limiter => Assert.IsType<HttpRateLimiterStrategyOptions>(limiter),
+            total => Assert.Equal(options.TotalRequestTimeout.Timeout, Assert.IsType<HttpTimeoutStrategyOptions>(total).Timeout),
+            retry => Assert.Equal(options.Retry.MaxRetryAttempts, Assert.IsType<HttpRetryStrategyOptions>(retry).MaxRetryAttempts),
+            breaker => Assert.Equal(options.CircuitBreaker.FailureRatio, Assert.IsType<HttpCircuitBreakerStrategyOptions>(breaker).FailureRatio),
+            attempt => Assert.Equal(options.AttemptTimeout.Timeout, Assert.IsType<HttpTimeoutStrategyOptions>(attempt).Timeout));
+        Assert.True(options.TotalRequestTimeout.Timeout > options.AttemptTimeout.Timeout);
+    }
+
+    /// <summary>
+    /// The standard handler's pipeline, from the registry the resilience package keeps it in. The registry's
+    /// key type is internal to that package, hence the reflection.
+    /// </summary>
+    private static ResiliencePipeline<HttpResponseMessage> StandardPipeline(IServiceProvider services)
+    {
+        var keyType = typeof(HttpStandardResilienceOptions).Assembly.GetTypes().Single(type => type.Name == "HttpKey");
+        var providerType = typeof(ResiliencePipelineProvider<>).MakeGenericType(keyType);
+        var getPipeline = providerType.GetMethods()
+            .Single(method => method.Name == nameof(ResiliencePipelineProvider<string>.GetPipeline) && method.IsGenericMethod && method.GetParameters().Length == 1)
+            .MakeGenericMethod(typeof(HttpResponseMessage));
+        var key = Activator.CreateInstance(keyType, PipelineName, string.Empty);
+        return (ResiliencePipeline<HttpResponseMessage>)getPipeline.Invoke(services.GetRequiredService(providerType), [key])!;
+    }
+
+    private static (HttpClient Client, FailingServer Server, HttpStandardResilienceOptions Options, IServiceProvider Services) CreateClientAgainstAFailingServer()
     {
         var builder = Host.CreateApplicationBuilder();
         builder.AddServiceDefaults();
@@ -55,8 +94,8 @@ public sealed class ResilienceTests
         builder.Services.AddHttpClient(ClientName).ConfigurePrimaryHttpMessageHandler(() => server);
 
         var services = builder.Build().Services;
-        var options = services.GetRequiredService<IOptionsMonitor<HttpStandardResilienceOptions>>().Get($"{ClientName}-standard");
-        return (services.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName), server, options);
+        var options = services.GetRequiredService<IOptionsMonitor<HttpStandardResilienceOptions>>().Get(PipelineName);
+        return (services.GetRequiredService<IHttpClientFactory>().CreateClient(ClientName), server, options, services);
     }
 
     /// <summary>Answers every request with 503 and counts them.</summary>
