@@ -32,7 +32,8 @@ public static class CacheBuilderExtensions
         {
             CacheEngine.Container => builder.AddRedis(name, password: password)
                 .WithDataVolume()
-                .WithPersistence(interval: TimeSpan.FromSeconds(60), keysChangedThreshold: 1),
+                .WithPersistence(interval: TimeSpan.FromSeconds(60), keysChangedThreshold: 1)
+                .WithAppendOnlyFile(),
             CacheEngine.Garnet => builder.AddGarnet(name, password, DataDirectoryFor(builder, choice.Engine)),
             CacheEngine.RedisServer => builder.AddRedisServer(name, password, DataDirectoryFor(builder, choice.Engine)),
             _ => throw new InvalidOperationException($"No cache engine is resolved from '{choice.Engine}'."),
@@ -40,6 +41,26 @@ public static class CacheBuilderExtensions
 
         return cache.AnnounceEngine(choice);
     }
+
+    /// <summary>
+    /// Adds Redis's append-only file to the container, next to the snapshots Aspire configures, so that it
+    /// keeps acknowledged writes as redis-server does locally. Aspire passes the container's command line to
+    /// <c>/bin/sh -c</c> as one string when publishing and as separate arguments when running: extend whichever.
+    /// </summary>
+    private static IResourceBuilder<RedisResource> WithAppendOnlyFile(this IResourceBuilder<RedisResource> redis) =>
+        redis.WithArgs(context =>
+        {
+            string[] appendOnly = ["--appendonly", "yes", "--appendfsync", "everysec"];
+            var shellCommand = context.Args.IndexOf("-c") + 1;
+            if (shellCommand > 0 && context.Args[shellCommand] is string command)
+            {
+                context.Args[shellCommand] = $"{command} {string.Join(' ', appendOnly)}";
+            }
+            else
+            {
+                appendOnly.ToList().ForEach(context.Args.Add);
+            }
+        });
 
     private static IResourceBuilder<LocalCacheResource> AddGarnet(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password, string dataDirectory)

@@ -72,13 +72,15 @@ public sealed class ManifestTests(PublishedManifest manifest) : IClassFixture<Pu
     }
 
     [Fact]
-    public void CacheKeepsItsDataOnAPersistentVolume()
+    public void CacheKeepsItsDataOnAPersistentVolumeInSnapshotsAndAnAppendOnlyFile()
     {
         var volume = Assert.Single(resources["cache"]!["volumes"]!.AsArray());
 
         Assert.Equal("/data", (string?)volume!["target"]);
         Assert.False((bool?)volume["readOnly"]);
-        Assert.Contains("--save", (string?)resources["cache"]!["args"]!.AsArray().Last());
+        var command = (string?)resources["cache"]!["args"]!.AsArray().Last();
+        Assert.Contains("--save", command);
+        Assert.Contains("--appendonly yes --appendfsync everysec", command);
     }
 
     [Fact]
