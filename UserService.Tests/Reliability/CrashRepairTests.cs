@@ -97,6 +97,30 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         Assert.Contains(user.Id, (await FindAsync($"after={user.Id - 1}")).Select(listed => listed.Id));
     }
 
+    [Fact]
+    public async Task UnreadableDocumentIsCountedAndDoesNotStopTheRepair()
+    {
+        const long corruptId = 900_001;
+        var (_, user) = await Api.CreateAsync(TestUsers.Unique());
+        await using var redis = await ConnectAsync();
+        var database = redis.GetDatabase();
+        await database.HashSetAsync("users:data", corruptId, "{\"username\": [");
+        await database.SortedSetAddAsync("users:order", corruptId, corruptId);
+        await database.HashDeleteAsync("users:by-email", user.Email);
+        try
+        {
+            var result = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
+
+            Assert.Equal(new RepairResult(Changed: 1, Unreadable: 1), result);
+            Assert.Equal(user.Id, (long)await database.HashGetAsync("users:by-email", user.Email));
+        }
+        finally
+        {
+            await database.HashDeleteAsync("users:data", corruptId);
+            await database.SortedSetRemoveAsync("users:order", corruptId);
+        }
+    }
+
     protected static void WithoutBackgroundRepair(Action<IWebHostBuilder> configure, IWebHostBuilder builder)
     {
         configure(builder);
@@ -115,9 +139,9 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
 
     private async Task RepairAndAssertConsistentAsync(int expectedChanges)
     {
-        var changed = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
+        var result = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
 
-        Assert.Equal(expectedChanges, changed);
+        Assert.Equal(new RepairResult(expectedChanges, Unreadable: 0), result);
         await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString);
     }
 }

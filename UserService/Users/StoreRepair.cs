@@ -33,9 +33,15 @@ internal sealed class StoreRepair(IConnectionMultiplexer redis, UserStore store,
     {
         try
         {
-            if (await store.RepairAsync(stoppingToken) is > 0 and var changed)
+            var result = await store.RepairAsync(stoppingToken);
+            if (result.Changed > 0)
             {
-                logger.Repaired(changed);
+                logger.Repaired(result.Changed);
+            }
+
+            if (result.Unreadable > 0)
+            {
+                logger.UnreadableDocuments(result.Unreadable);
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

@@ -1,6 +1,10 @@
+using System.Text.Json;
 using StackExchange.Redis;
 
 namespace UserService.Users;
+
+/// <summary>What a repair did: index entries it changed, and user documents it could not read.</summary>
+public readonly record struct RepairResult(int Changed, int Unreadable);
 
 public sealed partial class UserStore
 {
@@ -41,15 +45,23 @@ public sealed partial class UserStore
     /// Brings the indexes back in line with the documents: removes entries that point at no user or at a
     /// user who does not point back, and adds the ones a user lacks. Scans rather than blocking the store,
     /// and changes each entry with a conditional script, so it is safe while writes go on and on every
-    /// replica at once. Returns how many entries it changed.
+    /// replica at once. A document it cannot read keeps its entries, and is counted.
     /// </summary>
-    public async Task<int> RepairAsync(CancellationToken cancellationToken)
+    public async Task<RepairResult> RepairAsync(CancellationToken cancellationToken)
     {
         var database = redis.GetDatabase();
         var documents = new Dictionary<long, (RedisValue Json, StoredUser User)>();
+        var unreadable = 0;
         await foreach (var entry in database.HashScanAsync(DataKey).WithCancellation(cancellationToken))
         {
-            documents[(long)entry.Name] = (entry.Value, Deserialize(entry.Value));
+            try
+            {
+                documents[(long)entry.Name] = (entry.Value, Deserialize(entry.Value));
+            }
+            catch (Exception exception) when (exception is JsonException or InvalidDataException)
+            {
+                unreadable++;
+            }
         }
 
         var changed = 0;
@@ -67,7 +79,7 @@ public sealed partial class UserStore
             changed += await ReconcileAsync(database, ReconcileOrderScript, new { data = DataKey, order = OrderKey, generation = GenerationKey, id });
         }
 
-        return changed;
+        return new RepairResult(changed, unreadable);
     }
 
     private static async Task<int> ReconcileIndexAsync(

@@ -23,4 +23,7 @@ internal static partial class UsersLog
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "Could not check the store's indexes; the next reconnect tries again")]
     public static partial void RepairFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "{Count} stored user documents cannot be read; their index entries are left as they are")]
+    public static partial void UnreadableDocuments(this ILogger logger, int count);
 }
