@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using StackExchange.Redis;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.ClearProviders();
+builder.Services.AddSingleton<IConnectionMultiplexer>(
+    ConnectionMultiplexer.Connect(builder.Configuration.GetConnectionString("cache") ?? "localhost:6379"));
+builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, BaselineJson.Default));
+
+var app = builder.Build();
+
+// The user service's key layout and page script: a hash of JSON documents and a sorted set of ids.
+var page = LuaScript.Prepare(
+    """
+    local ids = redis.call('ZRANGEBYSCORE', @order, '(' .. @after, '+inf', 'LIMIT', 0, @count)
+    if #ids == 0 then return ids end
+    local documents = redis.call('HMGET', @data, unpack(ids))
+    local page = {}
+    for i = 1, #ids do
+        page[#page + 1] = ids[i]
+        page[#page + 1] = documents[i]
+    end
+    return page
+    """);
+
+app.MapGet("/api/users/{id:long}", async (long id, IConnectionMultiplexer redis) =>
+{
+    var document = await redis.GetDatabase().HashGetAsync("users:data", id);
+    return document.IsNull ? Results.NotFound() : Results.Ok(Stored.Read(document).ToResponse(id));
+});
+
+app.MapGet("/api/users", async (IConnectionMultiplexer redis, long after = 0, int limit = 50) =>
+{
+    var flat = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
+        page, new { order = (RedisKey)"users:order", data = (RedisKey)"users:data", after, count = limit }))!;
+    var users = new UserResponse[flat.Length / 2];
+    for (var i = 0; i < users.Length; i++)
+    {
+        users[i] = Stored.Read((RedisValue)flat[2 * i + 1]).ToResponse((long)flat[2 * i]);
+    }
+
+    return Results.Ok(users);
+});
+
+app.Run();
+
+internal sealed record Stored(string Username, string Email, string? DisplayName, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version)
+{
+    public static Stored Read(RedisValue json) => JsonSerializer.Deserialize((byte[])json!, BaselineJson.Default.Stored)!;
+
+    public UserResponse ToResponse(long id) => new(id, Username, Email, DisplayName, CreatedAt, UpdatedAt);
+}
+
+internal sealed record UserResponse(long Id, string Username, string Email, string? DisplayName, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(Stored))]
+[JsonSerializable(typeof(UserResponse))]
+[JsonSerializable(typeof(UserResponse[]))]
+internal sealed partial class BaselineJson : JsonSerializerContext;

@@ -1,0 +1,33 @@
+using Bench;
+
+// Benchmarks the user service against a bare minimal API on the same store, for each local store engine.
+// dotnet run --project bench/Runner -c Release [-- --quick]
+var options = Options.Parse(args);
+var logs = Path.Combine(Build.RepositoryRoot, "bench", ".out");
+Directory.CreateDirectory(logs);
+if (Build.Configuration != "Release")
+{
+    Console.WriteLine($"Warning: a {Build.Configuration} build; run with -c Release for figures worth comparing.");
+}
+
+var tokens = new Tokens();
+var results = new List<EngineResult>();
+foreach (var engine in options.Engines)
+{
+    results.Add(await new EngineRun(engine, options, tokens, logs).RunAsync());
+}
+
+var report = Report.Markdown(results, options);
+Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
+await File.WriteAllTextAsync(options.Output, report);
+Console.WriteLine();
+Console.WriteLine(report);
+Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, options.Output)}; process logs in bench/.out/.");
+
+if (Report.HasFailures(results))
+{
+    Console.Error.WriteLine("More than 1 % of a scenario's requests failed: see the Errors column and the logs.");
+    return 1;
+}
+
+return 0;
