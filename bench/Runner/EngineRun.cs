@@ -39,7 +39,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
             service.Process.Refresh();
             var rssAfterWarmup = service.Process.WorkingSet64;
             var measurements = new List<Measurement>();
-            foreach (var scenario in Scenario.All)
+            foreach (var scenario in options.Scenarios)
             {
                 var (result, usage) = await Usage.MeasureAsync(service.Process, () => LoadAsync(scenario, serviceUri, options.Duration));
                 var baselineResult = scenario.HasBaseline ? await LoadAsync(scenario, baselineUri, options.Duration) : null;
@@ -94,7 +94,8 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
             new("ConnectionStrings__cache", $"127.0.0.1:{storePort}"),
             new("RateLimiting__PermitLimit", "1000000000"),
             .. tokens.ServiceSettings(),
-        ], logDirectory);
+            .. options.ServiceSettings,
+        ], logDirectory, Path.GetDirectoryName(Build.Output("UserService")));
         using var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{managementPort}/") };
         await service.WaitUntilReadyAsync(async () => (await management.GetAsync("/health")).StatusCode == HttpStatusCode.OK);
         return service;
@@ -107,7 +108,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         [
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"),
             new("ConnectionStrings__cache", $"127.0.0.1:{storePort}"),
-        ], logDirectory);
+        ], logDirectory, Path.GetDirectoryName(Build.Output(Path.Combine("bench", "Baseline"))));
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         await baseline.WaitUntilReadyAsync(async () => (await client.GetAsync("/api/users/1")).StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound);
         return baseline;

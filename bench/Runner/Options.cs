@@ -3,15 +3,24 @@ using System.Globalization;
 namespace Bench;
 
 /// <summary>The command line: <c>--quick</c>, or any of the durations, sizes and engines spelled out.</summary>
-internal sealed record Options(TimeSpan Duration, TimeSpan Warmup, int Users, int Connections, IReadOnlyList<string> Engines, string Output, bool Quick)
+internal sealed record Options(
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    int Users,
+    int Connections,
+    IReadOnlyList<string> Engines,
+    IReadOnlyList<Scenario> Scenarios,
+    IReadOnlyDictionary<string, string> ServiceSettings,
+    string Output,
+    bool Quick)
 {
     public static Options Parse(string[] args)
     {
         var quick = args.Contains("--quick");
         var output = Path.Combine(Build.RepositoryRoot, "bench", quick ? ".out" : "", "results.md");
         var options = quick
-            ? new Options(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), 2_000, 64, ["garnet", "redis-server"], output, true)
-            : new Options(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5), 10_000, 64, ["garnet", "redis-server"], output, false);
+            ? new Options(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), 2_000, 64, ["garnet", "redis-server"], Scenario.All, new Dictionary<string, string>(), output, true)
+            : new Options(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5), 10_000, 64, ["garnet", "redis-server"], Scenario.All, new Dictionary<string, string>(), output, false);
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -23,12 +32,22 @@ internal sealed record Options(TimeSpan Duration, TimeSpan Warmup, int Users, in
                 "--users" => options with { Users = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--connections" => options with { Connections = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--engines" => options with { Engines = args[++i].Split(',') },
+                "--scenarios" => options with { Scenarios = args[++i].Split(',').Select(Scenario.Named).ToList() },
+                "--set" => options with { ServiceSettings = With(options.ServiceSettings, args[++i]) },
                 "--output" => options with { Output = Path.GetFullPath(args[++i]) },
                 var unknown => throw new ArgumentException(
-                    $"Unknown option '{unknown}'. Options: --quick, --duration <s>, --warmup <s>, --users <n>, --connections <n>, --engines garnet,redis-server, --output <file>."),
+                    $"Unknown option '{unknown}'. Options: --quick, --duration <s>, --warmup <s>, --users <n>, --connections <n>, "
+                    + "--engines garnet,redis-server, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>."),
             };
         }
 
         return options;
+    }
+
+    /// <summary>A setting for the service, such as <c>Aspire__StackExchange__Redis__DisableTracing=true</c>, to measure what it costs.</summary>
+    private static Dictionary<string, string> With(IReadOnlyDictionary<string, string> settings, string assignment)
+    {
+        var (key, value) = assignment.Split('=', 2) is [var k, var v] ? (k, v) : throw new ArgumentException($"--set takes <key>=<value>, not '{assignment}'.");
+        return new Dictionary<string, string>(settings) { [key] = value };
     }
 }

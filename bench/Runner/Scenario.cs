@@ -3,6 +3,11 @@ namespace Bench;
 /// <summary>One load shape: a wrk script, and whether the baseline can serve it too.</summary>
 internal sealed record Scenario(string Name, string Script, bool HasBaseline)
 {
+    /// <summary>A scenario by its script's name: get, list, create, update or mix.</summary>
+    public static Scenario Named(string name) =>
+        All.SingleOrDefault(scenario => scenario.Script == $"{name}.lua")
+        ?? throw new ArgumentException($"Unknown scenario '{name}': get, list, create, update or mix.");
+
     public static readonly Scenario GetById = new("get by id", "get.lua", HasBaseline: true);
     public static readonly Scenario ListPage = new("list page of 50", "list.lua", HasBaseline: true);
     public static readonly Scenario Create = new("create", "create.lua", HasBaseline: false);

@@ -30,10 +30,20 @@ internal sealed class Server : IAsyncDisposable
 
     public Process Process => process;
 
-    /// <summary>Starts <paramref name="fileName"/>, its output going to a log file under <paramref name="logDirectory"/>.</summary>
-    public static Server Start(string name, int port, string fileName, IEnumerable<string> arguments, IEnumerable<KeyValuePair<string, string>> environment, string logDirectory)
+    /// <summary>
+    /// Starts <paramref name="fileName"/>, its output going to a log file under <paramref name="logDirectory"/>.
+    /// An ASP.NET Core application takes its working directory as its content root, where it finds its
+    /// appsettings.json: start one in its own output folder.
+    /// </summary>
+    public static Server Start(
+        string name, int port, string fileName, IEnumerable<string> arguments, IEnumerable<KeyValuePair<string, string>> environment, string logDirectory, string? workingDirectory = null)
     {
-        var startInfo = new ProcessStartInfo(fileName, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var startInfo = new ProcessStartInfo(fileName, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
         foreach (var (key, value) in environment)
         {
             startInfo.Environment[key] = value;
