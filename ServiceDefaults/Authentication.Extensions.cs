@@ -33,6 +33,12 @@ public static partial class Extensions
                 validation.RequireExpirationTime = true;
                 validation.RequireSignedTokens = true;
                 validation.ClockSkew = TimeSpan.FromSeconds(30);
+
+                // Keys from configuration (SigningKeys, as dotnet user-jwts writes them) arrive as a lazy
+                // sequence that reads configuration and builds new key objects for every token, which also
+                // defeats the cache of signature providers: read them once. Keys from an Authority are
+                // fetched and cached by its metadata instead.
+                validation.IssuerSigningKeys = validation.IssuerSigningKeys?.ToArray();
             })
             .Validate(
                 options => HasIssuer(options) && HasAudience(options),

@@ -1,44 +1,76 @@
 using System.Collections;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using UserService.Tests.Infrastructure;
 
 namespace UserService.Tests.Users;
 
-public sealed class TelemetryTests(GarnetUserService factory) : IClassFixture<GarnetUserService>
+public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserService development)
+    : IClassFixture<GarnetUserService>, IClassFixture<DevelopmentUserService>
 {
     private static readonly TimeSpan ExportTimeout = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task ReadingAUserYieldsAServerSpanWithAStoreSpanAndARedisSpanBeneathIt()
+    public async Task ReadingAUserYieldsAServerSpanWithAStoreClientSpanBeneathIt()
     {
-        var exported = new ExportedActivities();
-        using var traced = factory.WithWebHostBuilder(builder => builder.ConfigureServices(services =>
-            services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(exported))));
-        using var api = traced.CreateClient().Authorize();
-        var (_, created) = await api.CreateAsync(TestUsers.Unique());
+        var (traced, exported, path) = await ReadAUserTracedAsync(redisCommandTracing: false);
+        using var _ = traced;
 
-        (await api.GetAsync($"/api/users/{created.Id}", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var chain = await Eventually.MatchAsync(_ => Task.FromResult(FindChain(exported.Snapshot(), path)), found => found.Store is not null, ExportTimeout);
 
-        var chain = await Eventually.MatchAsync(
-            _ => Task.FromResult(FindChain(exported.Snapshot(), $"/api/users/{created.Id}")),
-            found => found is not null,
-            ExportTimeout);
-        Assert.NotNull(chain);
-        Assert.Equal(ActivityKind.Server, chain.Value.Server.Kind);
-        Assert.Equal("store find", chain.Value.Store.DisplayName);
-        Assert.Equal(ActivityKind.Client, chain.Value.Redis.Kind);
+        Assert.Equal(ActivityKind.Server, chain.Server?.Kind);
+        Assert.Equal("store find", chain.Store?.DisplayName);
+        Assert.Equal(ActivityKind.Client, chain.Store?.Kind);
+        Assert.Equal("redis", chain.Store?.GetTagItem("db.system.name"));
+        Assert.Null(chain.Redis);
     }
 
-    /// <summary>The server span of the request to <paramref name="path"/>, its store span and a Redis span under that.</summary>
-    private static (Activity Server, Activity Store, Activity Redis)? FindChain(IReadOnlyList<Activity> activities, string path)
+    [Fact]
+    public async Task WithRedisCommandTracingOnAsInDevelopmentTheCommandSpanNestsUnderTheStoreSpan()
+    {
+        var (traced, exported, path) = await ReadAUserTracedAsync(redisCommandTracing: true);
+        using var _ = traced;
+
+        var chain = await Eventually.MatchAsync(_ => Task.FromResult(FindChain(exported.Snapshot(), path)), found => found.Redis is not null, ExportTimeout);
+
+        Assert.Equal("store find", chain.Store?.DisplayName);
+        Assert.Equal(ActivityKind.Client, chain.Redis?.Kind);
+    }
+
+    [Fact]
+    public void RedisCommandTracingIsOffOutsideDevelopmentAndOnInIt()
+    {
+        const string Key = "Aspire:StackExchange:Redis:DisableTracing";
+
+        Assert.Equal("True", factory.Services.GetRequiredService<IConfiguration>()[Key], ignoreCase: true);
+        Assert.Equal("False", development.Services.GetRequiredService<IConfiguration>()[Key], ignoreCase: true);
+    }
+
+    /// <summary>Reads a new user through a service that exports its spans to memory.</summary>
+    private async Task<(IDisposable Service, ExportedActivities Exported, string Path)> ReadAUserTracedAsync(bool redisCommandTracing)
+    {
+        var exported = new ExportedActivities();
+        var traced = factory.WithWebHostBuilder(builder => builder
+            .UseSetting("Aspire:StackExchange:Redis:DisableTracing", (!redisCommandTracing).ToString())
+            .ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(exported))));
+        using var api = traced.CreateClient().Authorize();
+        var (_, created) = await api.CreateAsync(TestUsers.Unique());
+        var path = $"/api/users/{created.Id}";
+
+        (await api.GetAsync(path, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        return (traced, exported, path);
+    }
+
+    /// <summary>The server span of the request to <paramref name="path"/>, its store span, and a Redis span under that.</summary>
+    private static (Activity? Server, Activity? Store, Activity? Redis) FindChain(IReadOnlyList<Activity> activities, string path)
     {
         var server = activities.FirstOrDefault(a => a.Kind == ActivityKind.Server && (string?)a.GetTagItem("url.path") == path);
         var store = activities.FirstOrDefault(a => server is not null && a.ParentSpanId == server.SpanId && a.Source.Name == "UserService");
         var redis = activities.FirstOrDefault(a => store is not null && a.ParentSpanId == store.SpanId && a.Source.Name.Contains("Redis", StringComparison.Ordinal));
-        return server is null || store is null || redis is null ? null : (server, store, redis);
+        return (server, store, redis);
     }
 
     /// <summary>The exporter adds from its own thread while the test reads.</summary>

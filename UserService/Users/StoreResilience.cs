@@ -46,6 +46,7 @@ public static class StoreResilience
         options.SyncTimeout = milliseconds;
         options.ConnectTimeout = milliseconds;
         options.ReconnectRetryPolicy = new LinearRetry(500);
+        options.SocketManager = SocketManager.ThreadPool;
     }
 
     internal static bool IsStoreOutage(Exception exception) =>

@@ -35,11 +35,20 @@ public sealed class UsersTelemetry : IDisposable
     public void UserDeleted() => deleted.Add(1);
 
     /// <summary>
-    /// A span named after the store operation, under the request's span; the Redis client's own spans nest
-    /// under it. Disposing it records the operation's duration.
+    /// A client span named after the store operation, under the request's span, where the Redis client's
+    /// own command spans nest when they are on. Disposing it records the operation's duration.
     /// </summary>
-    public StoreOperation StartStoreOperation(string operation) =>
-        new(activitySource.StartActivity($"store {operation}"), storeDuration, operation);
+    public StoreOperation StartStoreOperation(string operation)
+    {
+        var activity = activitySource.StartActivity($"store {operation}", ActivityKind.Client);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("db.system.name", "redis");
+            activity.SetTag("db.operation.name", operation);
+        }
+
+        return new(activity, storeDuration, operation);
+    }
 
     public void Dispose() => activitySource.Dispose();
 

@@ -4,8 +4,10 @@ using StackExchange.Redis;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
-builder.Services.AddSingleton<IConnectionMultiplexer>(
-    ConnectionMultiplexer.Connect(builder.Configuration.GetConnectionString("cache") ?? "localhost:6379"));
+// The Redis client as the service configures it, so that the two differ only in what the service adds.
+var redisOptions = ConfigurationOptions.Parse(builder.Configuration.GetConnectionString("cache") ?? "localhost:6379");
+redisOptions.SocketManager = SocketManager.ThreadPool;
+builder.Services.AddSingleton<IConnectionMultiplexer>(ConnectionMultiplexer.Connect(redisOptions));
 builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, BaselineJson.Default));
 
 var app = builder.Build();

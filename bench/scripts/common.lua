@@ -29,7 +29,7 @@ end
 function bench.update_user()
   local id = math.random(1, bench.users)
   bench.sent = bench.sent + 1
-  local body = string.format('{"username":"u%d","email":"u%d@example.com","displayName":"Round %d"}', id, id, bench.sent)
+  local body = string.format('{"username":"user%d","email":"user%d@example.com","displayName":"Round %d"}', id, id, bench.sent)
   return wrk.format("PUT", "/api/users/" .. id, bench.headers, body)
 end
 
