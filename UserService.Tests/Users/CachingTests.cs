@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
 
 namespace UserService.Tests.Users;
@@ -68,6 +69,10 @@ public abstract class CachingTests(UserServiceFactory factory)
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
+    /// <summary>The output cache's entries in the store (the Redis output cache names them <c>__MSOCV_</c>...).</summary>
+    private static async Task<List<RedisKey>> CachedAnswersAsync(ConnectionMultiplexer redis) =>
+        await redis.GetServers().Single().KeysAsync(pattern: "__MSOCV_*").ToListAsync();
+
     private static string PathOf(string read, UserDto user) => read switch
     {
         "page" => $"/api/users?after={user.Id - 1}&limit=1",
@@ -118,6 +123,20 @@ public abstract class CachingTests(UserServiceFactory factory)
 
         Assert.Contains(created, (await Api.GetFromJsonAsync<UserDto[]>($"/api/users?after={existing.Id}", Cancellation))!);
         Assert.Equal([created], (await Api.GetFromJsonAsync<UserDto[]>($"/api/users?username={newcomer.Username}", Cancellation))!);
+    }
+
+    [Fact]
+    public async Task WriteFreesTheCachedAnswersItMadeUnreachable()
+    {
+        var (_, created) = await Api.CreateAsync(TestUsers.Unique());
+        await WarmAsync($"/api/users?username={created.Username}");
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        Assert.NotEmpty(await CachedAnswersAsync(redis));
+
+        await Api.CreateAsync(TestUsers.Unique());
+
+        var left = await Eventually.MatchAsync(_ => CachedAnswersAsync(redis), answers => answers.Count == 0, TimeSpan.FromSeconds(10));
+        Assert.Empty(left);
     }
 
     [Fact]

@@ -1,27 +1,21 @@
-using System.Threading.Channels;
 using StackExchange.Redis;
 
 namespace UserService.Users;
 
 /// <summary>
 /// Repairs the store's indexes when the service starts and whenever its connection to the store comes back:
-/// the moments after which a store that crashed may have replayed only part of a write.
+/// the moments after which a store that crashed may have replayed only part of a write. Best effort: readers
+/// already ignore what a repair would remove, so the service serves while it runs, or if it fails.
 /// </summary>
-internal sealed class StoreRepair(IConnectionMultiplexer redis, UserStore store, ILogger<StoreRepair> logger) : BackgroundService
+internal sealed class StoreRepair(IConnectionMultiplexer redis, UserStore store, ILogger<StoreRepair> logger) : CoalescedWork(logger)
 {
-    // One pending run is enough: a run that starts after a reconnect sees everything the reconnect could.
-    private readonly Channel<bool> runs = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         redis.ConnectionRestored += OnConnectionRestored;
         try
         {
-            runs.Writer.TryWrite(true);
-            await foreach (var _ in runs.Reader.ReadAllAsync(stoppingToken))
-            {
-                await RunAsync(stoppingToken);
-            }
+            Request();
+            await base.ExecuteAsync(stoppingToken);
         }
         finally
         {
@@ -29,25 +23,17 @@ internal sealed class StoreRepair(IConnectionMultiplexer redis, UserStore store,
         }
     }
 
-    private async Task RunAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
-        try
+        var result = await store.RepairAsync(stoppingToken);
+        if (result.Changed > 0)
         {
-            var result = await store.RepairAsync(stoppingToken);
-            if (result.Changed > 0)
-            {
-                logger.Repaired(result.Changed);
-            }
-
-            if (result.Unreadable > 0)
-            {
-                logger.UnreadableDocuments(result.Unreadable);
-            }
+            logger.Repaired(result.Changed);
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+
+        if (result.Unreadable > 0)
         {
-            // Best effort: readers already ignore what a repair would remove, so the service keeps serving.
-            logger.RepairFailed(exception);
+            logger.UnreadableDocuments(result.Unreadable);
         }
     }
 
@@ -55,7 +41,7 @@ internal sealed class StoreRepair(IConnectionMultiplexer redis, UserStore store,
     {
         if (args.ConnectionType == ConnectionType.Interactive)
         {
-            runs.Writer.TryWrite(true);
+            Request();
         }
     }
 }

@@ -101,7 +101,7 @@ public static class UsersApi
     }
 
     public static async Task<Results<CreatedAtRoute<UserResponse>, ProblemHttpResult>> CreateUser(
-        UserRequest request, UserStore store, UsersWrites writes, HttpResponse response, CancellationToken cancellation)
+        UserRequest request, UserStore store, UsersWrites writes, HttpResponse response)
     {
         var result = await store.CreateAsync(request.ToFields());
         if (result.Outcome is not WriteOutcome.Done)
@@ -110,7 +110,7 @@ public static class UsersApi
         }
 
         var user = result.User!;
-        await writes.CreatedAsync(user, cancellation);
+        writes.Created(user);
         response.Headers.ETag = user.ETag;
         return TypedResults.CreatedAtRoute(UserResponse.From(user), nameof(GetUser), new { id = user.Id });
     }
@@ -121,8 +121,7 @@ public static class UsersApi
         [FromHeader(Name = "If-Match")] string? ifMatch,
         UserStore store,
         UsersWrites writes,
-        HttpResponse response,
-        CancellationToken cancellation)
+        HttpResponse response)
     {
         if (!TryParseIfMatch(ifMatch, out var expectedVersion))
         {
@@ -136,7 +135,7 @@ public static class UsersApi
         }
 
         var user = result.User!;
-        await writes.UpdatedAsync(user, cancellation);
+        writes.Updated(user);
         response.Headers.ETag = user.ETag;
         return TypedResults.Ok(UserResponse.From(user));
     }
@@ -145,8 +144,7 @@ public static class UsersApi
         long id,
         [FromHeader(Name = "If-Match")] string? ifMatch,
         UserStore store,
-        UsersWrites writes,
-        CancellationToken cancellation)
+        UsersWrites writes)
     {
         if (!TryParseIfMatch(ifMatch, out var expectedVersion))
         {
@@ -159,7 +157,7 @@ public static class UsersApi
             return writes.Refused(id, result.Outcome);
         }
 
-        await writes.DeletedAsync(id, cancellation);
+        writes.Deleted(id);
         return TypedResults.NoContent();
     }
 
@@ -194,27 +192,27 @@ public static class UsersApi
 }
 
 /// <summary>What follows a write, whichever endpoint made it: metrics, logs, cache eviction, refusals.</summary>
-public sealed class UsersWrites(IOutputCacheStore cache, UsersTelemetry telemetry, ILogger<UsersWrites> logger)
+public sealed class UsersWrites(CachedReadsEviction eviction, UsersTelemetry telemetry, ILogger<UsersWrites> logger)
 {
-    public async Task CreatedAsync(User user, CancellationToken cancellation)
+    public void Created(User user)
     {
         telemetry.UserCreated();
         logger.UserCreated(user.Id);
-        await EvictCachedReadsAsync(cancellation);
+        eviction.Request();
     }
 
-    public async Task UpdatedAsync(User user, CancellationToken cancellation)
+    public void Updated(User user)
     {
         telemetry.UserUpdated();
         logger.UserUpdated(user.Id, user.Version);
-        await EvictCachedReadsAsync(cancellation);
+        eviction.Request();
     }
 
-    public async Task DeletedAsync(long id, CancellationToken cancellation)
+    public void Deleted(long id)
     {
         telemetry.UserDeleted();
         logger.UserDeleted(id);
-        await EvictCachedReadsAsync(cancellation);
+        eviction.Request();
     }
 
     public ProblemHttpResult Refused(long? id, WriteOutcome outcome)
@@ -231,20 +229,6 @@ public sealed class UsersWrites(IOutputCacheStore cache, UsersTelemetry telemetr
                 "The user kept changing while this write was applied. Retry."),
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Not a refusal."),
         };
-    }
-
-    // Correctness does not depend on this (cached reads are keyed by the write generation); it frees the
-    // entries no read can reach any more. A failure here must not fail a write that is already stored.
-    private async Task EvictCachedReadsAsync(CancellationToken cancellation)
-    {
-        try
-        {
-            await cache.EvictByTagAsync(UsersCachePolicy.Tag, cancellation);
-        }
-        catch (RedisException exception)
-        {
-            logger.LogWarning(exception, "Could not evict cached user reads; they expire on their own.");
-        }
     }
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>

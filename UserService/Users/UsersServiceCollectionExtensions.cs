@@ -13,6 +13,8 @@ public static class UsersServiceCollectionExtensions
         builder.Services.AddSingleton<UsersTelemetry>();
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddHostedService<StoreRepair>();
+        builder.Services.AddSingleton<CachedReadsEviction>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CachedReadsEviction>());
         builder.Services.AddScoped<UsersWrites>();
 
         builder.Services.AddAuthorizationBuilder()
