@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using AppHost;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
@@ -29,28 +27,14 @@ public sealed class DurabilityTests
         Engines.RequireInstalled(engine);
         await using var host = await RunningAppHost.StartAsync(engine, cancellationToken: Cancellation);
         using var api = host.CreateApiClient();
-        var acknowledged = new ConcurrentBag<UserDto>();
-        using var stopWriting = new CancellationTokenSource();
-
-        var writers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
-        {
-            while (!stopWriting.IsCancellationRequested)
-            {
-                using var response = await api.PostAsJsonAsync("/api/users", TestUsers.Unique(), Cancellation);
-                if (response.StatusCode == HttpStatusCode.Created)
-                {
-                    acknowledged.Add((await response.Content.ReadFromJsonAsync<UserDto>(Cancellation))!);
-                }
-            }
-        })).ToList();
+        var load = WriteLoad.Start(8, host.CreateApiClient);
 
         // Kill the store in the middle of the writes, by its process id, as a crash would.
-        await Eventually.MatchAsync(_ => Task.FromResult(acknowledged.Count), count => count >= 200, Timeout);
+        await load.AcknowledgedAtLeastAsync(200, Timeout);
         var pid = await StorePidAsync(host);
         Process.GetProcessById(pid).Kill();
         await host.App.ResourceNotifications.WaitForResourceAsync(ResourceNames.Cache, KnownResourceStates.TerminalStates, Cancellation).WaitAsync(Timeout, Cancellation);
-        await stopWriting.CancelAsync();
-        await Task.WhenAll(writers);
+        await load.StopAsync();
 
         await host.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.Cache, KnownResourceCommands.StartCommand, Cancellation);
         try
@@ -64,19 +48,10 @@ public sealed class DurabilityTests
         }
 
         var connectionString = await host.CacheConnectionStringAsync();
-        var lost = new List<long>();
-        foreach (var user in acknowledged)
-        {
-            var status = await Eventually.StatusAsync(
-                api, $"/api/users/{user.Id}", status => status != HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(10));
-            if (status != HttpStatusCode.OK)
-            {
-                lost.Add(user.Id);
-            }
-        }
+        var lost = await load.MissingAsync(api);
 
-        Assert.True(acknowledged.Count >= 200, $"Only {acknowledged.Count} writes were acknowledged before the kill.");
-        Assert.True(lost.Count == 0, $"{lost.Count} of {acknowledged.Count} acknowledged users were lost: {string.Join(", ", lost.Take(20))}");
+        Assert.True(load.Acknowledged.Count >= 200, $"Only {load.Acknowledged.Count} writes were acknowledged before the kill.");
+        Assert.True(lost.Count == 0, $"{lost.Count} of {load.Acknowledged.Count} acknowledged users were lost: {string.Join(", ", lost.Take(20))}");
 
         // Redis replays a script's effects as one transaction; Garnet replays them one by one, so a write in
         // flight at the kill can come back in part. The service repairs that once it reconnects.

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -38,10 +37,8 @@ public sealed class ShutdownTests(GarnetStoreServer store)
         Assert.Equal(HeldRequests, active);
 
         // Load alongside, until the service stops answering.
-        var acknowledged = new ConcurrentBag<long>();
-        using var stopWriting = new CancellationTokenSource();
-        var writers = Enumerable.Range(0, 4).Select(_ => Task.Run(() => WriteUntilRefusedAsync(service, acknowledged, stopWriting.Token))).ToList();
-        await Eventually.MatchAsync(_ => Task.FromResult(acknowledged.Count), count => count >= 50, Timeout);
+        var load = WriteLoad.Start(4, service.CreateApiClient, untilUnanswered: true);
+        await load.AcknowledgedAtLeastAsync(50, Timeout);
 
         await service.TerminateAsync();
         var draining = await Eventually.MatchAsync(
@@ -52,8 +49,7 @@ public sealed class ShutdownTests(GarnetStoreServer store)
         release.SetResult();
         var heldStatuses = (await Task.WhenAll(held).WaitAsync(Timeout, Cancellation)).Select(response => response.StatusCode).ToList();
         var exitCode = await service.WaitForExitAsync(Timeout);
-        await stopWriting.CancelAsync();
-        await Task.WhenAll(writers);
+        await load.StopAsync();
 
         Assert.True(draining, "The service never logged that it was shutting down.");
         Assert.Equal(HeldRequests, pendingWhileDraining);
@@ -64,7 +60,7 @@ public sealed class ShutdownTests(GarnetStoreServer store)
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString);
         var missing = new List<long>();
-        foreach (var id in acknowledged)
+        foreach (var id in load.Acknowledged)
         {
             if (!await redis.GetDatabase().HashExistsAsync("users:data", id))
             {
@@ -72,30 +68,9 @@ public sealed class ShutdownTests(GarnetStoreServer store)
             }
         }
 
-        Assert.True(missing.Count == 0, $"{missing.Count} of {acknowledged.Count} acknowledged users are missing: {string.Join(", ", missing.Take(20))}");
+        Assert.True(missing.Count == 0, $"{missing.Count} of {load.Acknowledged.Count} acknowledged users are missing: {string.Join(", ", missing.Take(20))}");
         await StoreInvariants.AssertConsistentAsync(connectionString);
         heldClients.ForEach(client => client.Dispose());
-    }
-
-    private static async Task WriteUntilRefusedAsync(ServiceProcess service, ConcurrentBag<long> acknowledged, CancellationToken stop)
-    {
-        using var api = service.CreateApiClient();
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                using var response = await api.PostAsJsonAsync("/api/users", TestUsers.Unique(), Cancellation);
-                if (response.StatusCode == HttpStatusCode.Created)
-                {
-                    acknowledged.Add((await response.Content.ReadFromJsonAsync<UserDto>(Cancellation))!.Id);
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Refused or cut off: not acknowledged, so nothing is owed for it.
-                return;
-            }
-        }
     }
 
     /// <summary>POST requests the service is in the middle of, from its own metrics.</summary>

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Json;
 using AppHost;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
@@ -25,10 +23,8 @@ public sealed class ReplicaStopTests
     {
         await using var host = await RunningAppHost.StartAsync(Engines.Garnet, replicas: 2, cancellationToken: Cancellation);
         var stopped = (await host.ReplicasAsync(expected: 2))[0];
-        var load = new Load();
-        using var stopWriting = new CancellationTokenSource();
         // Eight requests at once hold eight connections, which the proxy spreads over both replicas.
-        var writers = Enumerable.Range(0, Writers).Select(_ => Task.Run(() => load.WriteAsync(host, stopWriting.Token))).ToList();
+        var load = WriteLoad.Start(Writers, host.CreateApiClient);
 
         await Eventually.MatchAsync(_ => Task.FromResult(CreatedBy(host, stopped)), created => created > 0, Timeout);
         await host.App.ResourceCommands.ExecuteCommandAsync(stopped.Id, KnownResourceCommands.StopCommand, Cancellation);
@@ -36,26 +32,17 @@ public sealed class ReplicaStopTests
         var acknowledgedAtStop = load.Acknowledged.Count;
         var afterStop = await Eventually.MatchAsync(
             _ => Task.FromResult(load.Acknowledged.Count - acknowledgedAtStop), count => count >= WritesAfterTheStop, Timeout);
-        await stopWriting.CancelAsync();
-        await Task.WhenAll(writers);
+        await load.StopAsync();
 
         Assert.True(afterStop >= WritesAfterTheStop, $"Only {afterStop} writes were acknowledged after the stop.");
         Assert.Empty(load.ServerErrors);
         using var api = host.CreateApiClient();
-        var lost = new List<long>();
-        foreach (var id in load.Acknowledged)
-        {
-            using var response = await api.GetAsync($"/api/users/{id}", Cancellation);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                lost.Add(id);
-            }
-        }
+        var lost = await load.MissingAsync(api);
 
         Assert.True(lost.Count == 0, $"{lost.Count} of {load.Acknowledged.Count} acknowledged users were lost: {string.Join(", ", lost.Take(20))}");
         await StoreInvariants.AssertConsistentAsync(await host.CacheConnectionStringAsync());
         TestContext.Current.SendDiagnosticMessage(
-            $"{load.Acknowledged.Count} writes acknowledged, {afterStop} after the stop; callers saw {load.TransportFailures.Count} connection failures.");
+            $"{load.Acknowledged.Count} writes acknowledged, {afterStop} after the stop; callers saw {load.Unanswered.Count} requests go unanswered.");
     }
 
     /// <summary>Users the replica logged as created: proof that the proxy sent it part of the load.</summary>
@@ -71,41 +58,6 @@ public sealed class ReplicaStopTests
             if (update.ResourceId == replica.Id && KnownResourceStates.TerminalStates.Contains(update.Snapshot.State?.Text))
             {
                 return;
-            }
-        }
-    }
-
-    /// <summary>What the writers saw: the ids acknowledged, answers of 5xx, and requests that got no answer.</summary>
-    private sealed class Load
-    {
-        public ConcurrentBag<long> Acknowledged { get; } = [];
-
-        public ConcurrentBag<HttpStatusCode> ServerErrors { get; } = [];
-
-        public ConcurrentBag<string> TransportFailures { get; } = [];
-
-        public async Task WriteAsync(RunningAppHost host, CancellationToken stop)
-        {
-            using var api = host.CreateApiClient();
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    using var response = await api.PostAsJsonAsync("/api/users", TestUsers.Unique(), Cancellation);
-                    if (response.StatusCode == HttpStatusCode.Created)
-                    {
-                        Acknowledged.Add((await response.Content.ReadFromJsonAsync<UserDto>(Cancellation))!.Id);
-                    }
-                    else if ((int)response.StatusCode >= 500)
-                    {
-                        ServerErrors.Add(response.StatusCode);
-                    }
-                }
-                catch (HttpRequestException exception)
-                {
-                    // No answer: not acknowledged, so the caller knows to retry; counted for the report.
-                    TransportFailures.Add(exception.Message);
-                }
             }
         }
     }

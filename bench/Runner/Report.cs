@@ -52,6 +52,9 @@ internal static class Report
             text.AppendLine(CultureInfo.InvariantCulture, $"| {target.Name} | {string.Join(" | ", engines.Select(target.Judge))} |");
         }
 
+        text.AppendLine();
+        text.AppendLine("Where a target is not met, the README's Performance section says why.");
+
         return text.ToString();
     }
 
