@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Aspire.Hosting.ApplicationModel;
 
 namespace AppHost;
 

@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using AppHost;
 using AppHost.Cache;
 using Aspire.Hosting;

@@ -28,15 +28,14 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public Uri Management { get; }
 
-    public int Id => process.Id;
-
     /// <summary>What the process wrote to its console so far.</summary>
     public IReadOnlyCollection<string> Output => output;
 
     /// <summary>Starts the service on <paramref name="storeConnectionString"/> and waits until it is ready.</summary>
     public static async Task<ServiceProcess> StartAsync(string storeConnectionString)
     {
-        var (apiPort, managementPort) = (FreePort.Next(), FreePort.Next());
+        var ports = FreePort.Next(2);
+        var (apiPort, managementPort) = (ports[0], ports[1]);
         var startInfo = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "UserService.dll")])
         {
             RedirectStandardOutput = true,

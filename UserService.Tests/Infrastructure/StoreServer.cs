@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using AppHost.Cache;
 using StackExchange.Redis;
 

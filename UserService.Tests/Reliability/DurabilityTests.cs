@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using AppHost;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using UserService.Tests.Infrastructure;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
@@ -82,7 +81,7 @@ public sealed class ShutdownTests(GarnetStoreServer store)
             .Sum(line => (int)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
     }
 
-    /// <summary>A JSON body whose second half is sent only once <paramref name="release"/> completes.</summary>
+    /// <summary>A JSON body whose second half is sent only once the task it is given completes.</summary>
     private sealed class HeldBackContent : HttpContent
     {
         private readonly byte[] body;

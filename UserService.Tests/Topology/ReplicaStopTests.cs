@@ -1,6 +1,3 @@
-using System.Net;
-using AppHost;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using UserService.Tests.Infrastructure;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using AppHost;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using UserService.Tests.Infrastructure;
 

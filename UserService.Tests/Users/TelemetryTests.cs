@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Diagnostics;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;

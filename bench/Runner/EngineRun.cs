@@ -65,7 +65,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
     /// <summary>The store with the persistence the AppHost gives it, so that writes cost what they cost there.</summary>
     private async Task<Server> StartStoreAsync(string dataDirectory)
     {
-        var port = Server.FreePort();
+        var port = Server.FreePorts(1)[0];
         string[] portArgs = ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1"];
         var store = engine switch
         {
@@ -85,7 +85,8 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
     /// <summary>The service as it runs in production, with the rate limiter raised out of the load's way.</summary>
     private async Task<Server> StartServiceAsync(int storePort)
     {
-        var (port, managementPort) = (Server.FreePort(), Server.FreePort());
+        var ports = Server.FreePorts(2);
+        var (port, managementPort) = (ports[0], ports[1]);
         var service = Server.Start("userservice", port, "dotnet", [Build.Output("UserService")],
         [
             new("ASPNETCORE_ENVIRONMENT", "Production"),
@@ -103,7 +104,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
 
     private async Task<Server> StartBaselineAsync(int storePort)
     {
-        var port = Server.FreePort();
+        var port = Server.FreePorts(1)[0];
         var baseline = Server.Start("baseline", port, "dotnet", [Build.Output(Path.Combine("bench", "Baseline"))],
         [
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"),

@@ -77,11 +77,22 @@ internal sealed class Server : IAsyncDisposable
         throw new InvalidOperationException($"{Name} did not become ready; see its log in {((FileStream)log.BaseStream).Name}.");
     }
 
-    public static int FreePort()
+    /// <summary>
+    /// <paramref name="count"/> different loopback ports that nothing listens on: all are held until all are
+    /// found, since a port just released is the next one the system hands out.
+    /// </summary>
+    public static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(listener => listener.Start());
+            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            listeners.ForEach(listener => listener.Stop());
+        }
     }
 
     public async ValueTask DisposeAsync()
