@@ -11,7 +11,7 @@ builder.AddDefaultRateLimiting();
 builder.AddRequestLimits();
 builder.AddRedisClient(connectionName: "cache", configureOptions: StoreResilience.Configure);
 builder.AddStoreResilience();
-builder.Services.AddProblemDetails();
+builder.AddDefaultProblemDetails();
 // A body that does not parse is the caller's mistake: answer 400 with problem details in every
 // environment, instead of an exception that the handler below would turn into a 500.
 builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);

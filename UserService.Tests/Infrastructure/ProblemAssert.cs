@@ -17,12 +17,12 @@ public static class ProblemAssert
         return problem;
     }
 
-    /// <summary>Asserts a 400 validation problem that names exactly <paramref name="fields"/>.</summary>
+    /// <summary>Asserts a 400 validation problem that names exactly <paramref name="fields"/>, spelled as in JSON.</summary>
     public static async Task IsValidationProblemAsync(HttpResponseMessage response, params string[] fields)
     {
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDto>(TestContext.Current.CancellationToken);
-        Assert.Equal(fields.Order(StringComparer.OrdinalIgnoreCase), problem!.Errors.Keys.Order(StringComparer.OrdinalIgnoreCase));
+        Assert.Equal(fields.Order(StringComparer.Ordinal), problem!.Errors.Keys.Order(StringComparer.Ordinal));
     }
 }

@@ -44,7 +44,7 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
         using var response = await Api.PostAsJsonAsync("/api/users",
             new { username = "No Spaces", email = "not-an-address", displayName = new string('x', 101) }, Cancellation);
 
-        await ProblemAssert.IsValidationProblemAsync(response, "Username", "Email", "DisplayName");
+        await ProblemAssert.IsValidationProblemAsync(response, "username", "email", "displayName");
     }
 
     [Theory]
@@ -58,7 +58,7 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
     {
         using var response = await Api.PostAsJsonAsync("/api/users", new { username, email = $"{Guid.NewGuid():N}@example.com" }, Cancellation);
 
-        await ProblemAssert.IsValidationProblemAsync(response, "Username");
+        await ProblemAssert.IsValidationProblemAsync(response, "username");
     }
 
     [Theory]
@@ -71,7 +71,7 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
     {
         using var response = await Api.PostAsJsonAsync("/api/users", new { username = TestUsers.Unique().Username, email }, Cancellation);
 
-        await ProblemAssert.IsValidationProblemAsync(response, "Email");
+        await ProblemAssert.IsValidationProblemAsync(response, "email");
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
 
         using var response = await Api.PostAsJsonAsync("/api/users", new { username = TestUsers.Unique().Username, email }, Cancellation);
 
-        await ProblemAssert.IsValidationProblemAsync(response, "Email");
+        await ProblemAssert.IsValidationProblemAsync(response, "email");
     }
 
     [Theory]
@@ -230,7 +230,7 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
 
         using var response = await PutAsync(created.Id, new NewUser("x", "y"), etag);
 
-        await ProblemAssert.IsValidationProblemAsync(response, "Username", "Email");
+        await ProblemAssert.IsValidationProblemAsync(response, "username", "email");
     }
 
     [Fact]
