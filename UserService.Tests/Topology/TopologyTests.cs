@@ -88,7 +88,7 @@ public abstract class TopologyTests(AppHostFixture fixture)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDto>(Cancellation);
-        Assert.Equal(["Email", "Username"], problem!.Errors.Keys.Order());
+        Assert.Equal(["email", "username"], problem!.Errors.Keys.Order());
     }
 
     [Theory]
