@@ -80,8 +80,8 @@ internal static class Report
     ];
 
     private static Func<EngineResult, string> On(Scenario scenario, Func<Measurement, (bool Met, string Figure)> judge) => engine =>
-        engine.Measurements.SingleOrDefault(m => m.Scenario == scenario) is { } measurement
-            ? Verdict(judge(measurement).Met, judge(measurement).Figure)
+        engine.Measurements.SingleOrDefault(m => m.Scenario == scenario) is { } measurement && judge(measurement) is var (met, figure)
+            ? Verdict(met, figure)
             : "not run";
 
     private static string Verdict(bool met, string figure) => $"{(met ? "met" : "**not met**")}: {figure}";
