@@ -7,6 +7,8 @@ var builder = DistributedApplication.CreateBuilder(args);
 var cache = builder.AddCache(ResourceNames.Cache);
 
 var userService = builder.AddProject<Projects.UserService>(ResourceNames.UserService)
+    // The connection string is all the service reads: the password travels nowhere else.
+    .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString)
     .WithReference(cache)
     .WaitFor(cache)
     .WithExternalHttpEndpoints()
@@ -28,7 +30,9 @@ var userService = builder.AddProject<Projects.UserService>(ResourceNames.UserSer
         url.DisplayText = "Health (management port)";
         url.DisplayLocation = UrlDisplayLocation.DetailsOnly;
     })
+    .WithDevelopmentSigningKey()
     .WithDevelopmentTokenCommand("users:read", "users:write")
+    .WithDeploymentSettings()
     .WithReplicas(builder.Configuration.GetValue("UserService:Replicas", 1));
 
 // Aspire would have a deployed service believe X-Forwarded-* from anyone; the service trusts only the

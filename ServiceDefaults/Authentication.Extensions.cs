@@ -2,11 +2,14 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
 
 public static partial class Extensions
 {
+    private const string BearerSection = "Authentication:Schemes:Bearer";
+
     /// <summary>
     /// JWT bearer authentication configured from <c>Authentication:Schemes:Bearer</c>: <c>Authority</c> and
     /// <c>ValidAudiences</c> for an identity provider, or the issuer, audiences and signing keys that
@@ -18,6 +21,12 @@ public static partial class Extensions
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             // Claims keep the names the token gives them ("sub", "scope"), not the WS-Federation URIs.
             .AddJwtBearer(options => options.MapInboundClaims = false);
+
+        // The options are built again whenever configuration changes, so that a key that dotnet user-jwts
+        // creates, resets or removes while the service runs (its secrets file is watched) takes effect
+        // within a second, without a restart. Without this the options would be built once, for good.
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<JwtBearerOptions>>(
+            new ConfigurationChangeTokenSource<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, builder.Configuration.GetSection(BearerSection)));
 
         // Whatever the configuration left out, issuer, audience, lifetime and signature are all checked:
         // a service without an issuer or an audience configured refuses every token rather than any.
@@ -35,8 +44,8 @@ public static partial class Extensions
 
                 // Keys from configuration (SigningKeys, as dotnet user-jwts writes them) arrive as a lazy
                 // sequence that reads configuration and builds new key objects for every token, which also
-                // defeats the cache of signature providers: read them once. Keys from an Authority are
-                // fetched and cached by its metadata instead.
+                // defeats the cache of signature providers: read them once per configuration change. Keys
+                // from an Authority are fetched and cached by its metadata instead.
                 validation.IssuerSigningKeys = validation.IssuerSigningKeys?.ToArray();
             })
             .Validate(

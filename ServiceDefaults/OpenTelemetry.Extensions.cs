@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -25,6 +26,7 @@ public static partial class Extensions
                 // The same instruments, served for Prometheus to scrape from the management port.
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new RequestsStartTracesSampler()))
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
                     // Probes and scrapes arrive every few seconds and say nothing about the service's work.
@@ -39,5 +41,19 @@ public static partial class Extensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Only a request that reaches the service starts a trace; what runs on its behalf joins it. Work nobody
+    /// asked for (health checks' PINGs, the store repair's scans, cache eviction) would otherwise fill the
+    /// dashboard with root spans of its own, burying the requests.
+    /// </summary>
+    private sealed class RequestsStartTracesSampler : Sampler
+    {
+        private static readonly SamplingResult Sampled = new(SamplingDecision.RecordAndSample);
+        private static readonly SamplingResult Dropped = new(SamplingDecision.Drop);
+
+        public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>
+            samplingParameters.Kind is ActivityKind.Server or ActivityKind.Consumer ? Sampled : Dropped;
     }
 }

@@ -6,6 +6,8 @@ namespace UserService.Tests.Users;
 /// <summary>In Development an empty store starts with the original service's two users.</summary>
 public sealed class SeedTests(DevelopmentUserService factory) : IClassFixture<DevelopmentUserService>
 {
+    private const int DevelopmentSeedCount = 2;
+
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -13,7 +15,11 @@ public sealed class SeedTests(DevelopmentUserService factory) : IClassFixture<De
     {
         using var api = factory.CreateApiClient();
 
-        var users = await api.GetFromJsonAsync<UserDto[]>("/api/users", Cancellation);
+        // The seed runs in the background, once the store answers.
+        var users = await Eventually.MatchAsync(
+            cancellation => api.GetFromJsonAsync<UserDto[]>("/api/users", cancellation),
+            found => found?.Length == DevelopmentSeedCount,
+            TimeSpan.FromSeconds(30));
         var first = await api.GetFromJsonAsync<UserDto>("/api/users/1", Cancellation);
 
         Assert.Equal(

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
+using UserService.Users;
 
 namespace UserService.OpenApi;
 
@@ -27,6 +28,11 @@ public static class OpenApiExtensions
                     BearerFormat = "JWT",
                     Description = "A JWT from the configured issuer. In Development: dotnet user-jwts create --project UserService --scope users:read --scope users:write",
                 };
+
+                // Paths are relative to wherever the document is served from: the address a request
+                // arrived on is an internal one behind a proxy.
+                document.Servers = [];
+                document.Tags = new HashSet<OpenApiTag> { new() { Name = UsersApi.Tag, Description = "The users of the service: read with users:read, write with users:write." } };
                 return Task.CompletedTask;
             });
 
@@ -41,11 +47,10 @@ public static class OpenApiExtensions
 
                 var scopes = metadata.OfType<IAuthorizeData>().Select(data => data.Policy).OfType<string>().Distinct().ToList();
                 operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SchemeName, context.Document)] = scopes }];
-                operation.Responses ??= new OpenApiResponses();
-                operation.Responses.TryAdd("401", new OpenApiResponse { Description = "No valid bearer token." });
-                operation.Responses.TryAdd("403", new OpenApiResponse { Description = $"The token lacks the scope {string.Join(", ", scopes)}." });
                 return Task.CompletedTask;
             });
+            options.AddOperationTransformer(SharedResponses.DocumentAsync);
+            options.AddSchemaTransformer(ValidationSchemas.AlignAsync);
         });
 
         return builder;

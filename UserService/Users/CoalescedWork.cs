@@ -5,10 +5,14 @@ namespace UserService.Users;
 /// <summary>
 /// Background work that runs whenever it is asked for, once at a time: requests that arrive while it runs
 /// share the next run, so a burst of requests costs one or two runs, and whoever asks never waits. A run
-/// that fails is logged and the work waits for the next request.
+/// that fails (the store is slow or away) is logged and tried again after a growing pause, so work asked
+/// for while the store was out of reach still happens once it answers.
 /// </summary>
 public abstract class CoalescedWork(ILogger logger) : BackgroundService
 {
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(30);
+
     private readonly Channel<bool> requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     public void Request() => requests.Writer.TryWrite(true);
@@ -17,15 +21,21 @@ public abstract class CoalescedWork(ILogger logger) : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var retry = FirstRetry;
         await foreach (var _ in requests.Reader.ReadAllAsync(stoppingToken))
         {
             try
             {
                 await RunAsync(stoppingToken);
+                retry = FirstRetry;
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            // A store timeout surfaces as a cancellation too: only the host's own stopping ends the work.
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.BackgroundWorkFailed(GetType().Name, exception);
+                logger.BackgroundWorkFailed(GetType().Name, retry, exception);
+                await Task.Delay(retry, stoppingToken);
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LongestRetry.Ticks));
+                Request();
             }
         }
     }

@@ -2,10 +2,11 @@ namespace UserService.Users;
 
 /// <summary>
 /// In Development, a store that never held a user gets the original service's two users, so that a
-/// newcomer's first <c>GET /api/users</c> shows data. Replicas that race here are harmless: the second
-/// one's creates find the usernames taken.
+/// newcomer's first <c>GET /api/users</c> shows data. It runs in the background and retries until the store
+/// answers, so a slow or absent store at start delays the seed, never the service. Replicas that race here
+/// are harmless: the second one's creates find the usernames taken.
 /// </summary>
-internal sealed class DevelopmentSeed(UserStore store, ILogger<DevelopmentSeed> logger) : IHostedService
+internal sealed class DevelopmentSeed(UserStore store, ILogger<DevelopmentSeed> logger) : CoalescedWork(logger)
 {
     internal static readonly UserFields[] Users =
     [
@@ -13,12 +14,23 @@ internal sealed class DevelopmentSeed(UserStore store, ILogger<DevelopmentSeed> 
         new("bob", "bob@example.com", "Bob"),
     ];
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private bool storeWasEmpty;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!await store.IsEmptyAsync())
+        Request();
+        return base.ExecuteAsync(stoppingToken);
+    }
+
+    protected override async Task RunAsync(CancellationToken stoppingToken)
+    {
+        // A retry after a failure half-way carries on with the seed it started.
+        if (!storeWasEmpty && !await store.IsEmptyAsync())
         {
             return;
         }
+
+        storeWasEmpty = true;
 
         var created = 0;
         foreach (var user in Users)
@@ -31,6 +43,4 @@ internal sealed class DevelopmentSeed(UserStore store, ILogger<DevelopmentSeed> 
 
         logger.Seeded(created);
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

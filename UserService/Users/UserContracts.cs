@@ -10,11 +10,16 @@ namespace UserService.Users;
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record UserRequest(
-    [property: Required, StringLength(UserRules.MaxUsernameLength, MinimumLength = UserRules.MinUsernameLength), RegularExpression(UserRules.UsernamePattern)]
+    [property: Required(ErrorMessage = "username is required."),
+        StringLength(UserRules.MaxUsernameLength, MinimumLength = UserRules.MinUsernameLength, ErrorMessage = "username must be 3 to 32 characters long."),
+        RegularExpression(UserRules.UsernamePattern, ErrorMessage = "username may contain only lowercase letters a-z, digits 0-9, '.', '_' and '-'.")]
     string Username,
-    [property: Required, StringLength(UserRules.MaxEmailLength), EmailAddress, Mailbox]
+    [property: Required(ErrorMessage = "email is required."),
+        StringLength(UserRules.MaxEmailLength, ErrorMessage = "email must be at most 254 characters long."),
+        Mailbox(ErrorMessage = "email must be a single address such as name@example.com.")]
     string Email,
-    [property: StringLength(UserRules.MaxDisplayNameLength), PrintableText]
+    [property: StringLength(UserRules.MaxDisplayNameLength, ErrorMessage = "displayName must be at most 100 characters long."),
+        PrintableText(ErrorMessage = "displayName must not contain control characters such as line breaks.")]
     string? DisplayName = null)
 {
     public UserFields ToFields() => new(Username, Email, DisplayName);
@@ -44,7 +49,7 @@ public static class UserRules
 
 /// <summary>
 /// A single mailbox such as name@example.com: stricter than <see cref="EmailAddressAttribute"/>, which only
-/// looks for an '@' that is neither first nor last.
+/// looks for an '@' that is neither first nor last. The API document calls it format <c>email</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
 public sealed class MailboxAttribute : ValidationAttribute

@@ -3,22 +3,27 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
+using UserService.OpenApi;
 
 namespace UserService.Users;
 
 public static class UsersApi
 {
+    public const string Tag = "Users";
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
 
+    private const string ETagDescription = "The user's version, to send in If-Match with a replace or a delete.";
+
     public static RouteGroupBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
-        var users = app.MapGroup("/api/users").WithTags("Users");
+        var users = app.MapGroup("/api/users").WithTags(Tag);
 
-        users.MapGet("/", ListUsers)
+        users.MapGet("", ListUsers)
             .RequireAuthorization(UsersScopes.Read)
             .CacheOutput(UsersCachePolicy.Name)
             .WithName(nameof(ListUsers))
+            .ProducesHeader(StatusCodes.Status200OK, HeaderNames.Link, "The next page, as <url>; rel=\"next\", when there is one.")
             .WithSummary("List users in id order, a page at a time, or find one by username or email.")
             .ProducesValidationProblem();
 
@@ -27,12 +32,15 @@ public static class UsersApi
         users.MapGet("/{id:long}", GetUser)
             .RequireAuthorization(UsersScopes.Read)
             .WithName(nameof(GetUser))
+            .ProducesHeader(StatusCodes.Status200OK, HeaderNames.ETag, ETagDescription)
             .WithSummary("Get a user by id.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        users.MapPost("/", CreateUser)
+        users.MapPost("", CreateUser)
             .RequireAuthorization(UsersScopes.Write)
             .WithName(nameof(CreateUser))
+            .ProducesHeader(StatusCodes.Status201Created, HeaderNames.Location, "The new user's URL.")
+            .ProducesHeader(StatusCodes.Status201Created, HeaderNames.ETag, ETagDescription)
             .WithSummary("Create a user.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -40,6 +48,7 @@ public static class UsersApi
         users.MapPut("/{id:long}", UpdateUser)
             .RequireAuthorization(UsersScopes.Write)
             .WithName(nameof(UpdateUser))
+            .ProducesHeader(StatusCodes.Status200OK, HeaderNames.ETag, ETagDescription)
             .WithSummary("Replace a user's username, email and display name.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -63,10 +72,10 @@ public static class UsersApi
     public static async Task<Ok<UserResponse[]>> ListUsers(
         UserStore store,
         HttpResponse response,
-        [Range(0, long.MaxValue)] long after = 0,
-        [Range(1, MaxPageSize)] int limit = DefaultPageSize,
-        [StringLength(UserRules.MaxUsernameLength)] string? username = null,
-        [StringLength(UserRules.MaxEmailLength)] string? email = null)
+        [Range(0, long.MaxValue, ErrorMessage = "after must be 0 or the id of a user.")] long after = 0,
+        [Range(1, MaxPageSize, ErrorMessage = "limit must be from 1 to 1000.")] int limit = DefaultPageSize,
+        [StringLength(UserRules.MaxUsernameLength, ErrorMessage = "username must be at most 32 characters long.")] string? username = null,
+        [StringLength(UserRules.MaxEmailLength, ErrorMessage = "email must be at most 254 characters long.")] string? email = null)
     {
         if (username is not null || email is not null)
         {
@@ -182,11 +191,15 @@ public static class UsersApi
         return false;
     }
 
+    /// <summary>Problem details that also carry the original service's <c>error</c> member, which its clients read.</summary>
     internal static ProblemHttpResult UserNotFound(long id) =>
         TypedResults.Problem(
             statusCode: StatusCodes.Status404NotFound,
-            title: "User not found",
-            detail: string.Create(CultureInfo.InvariantCulture, $"No user has the id {id}."));
+            title: UserNotFoundTitle,
+            detail: string.Create(CultureInfo.InvariantCulture, $"No user has the id {id}."),
+            extensions: new Dictionary<string, object?> { ["error"] = UserNotFoundTitle });
+
+    private const string UserNotFoundTitle = "User not found";
 }
 
 /// <summary>What follows a write, whichever endpoint made it: metrics, logs, cache eviction, refusals.</summary>

@@ -21,8 +21,8 @@ internal static partial class UsersLog
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Repaired {Count} store index entries that a crash of the store left behind")]
     public static partial void Repaired(this ILogger logger, int count);
 
-    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "{Work} failed; it runs again when next asked for")]
-    public static partial void BackgroundWorkFailed(this ILogger logger, string work, Exception exception);
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "{Work} failed; it runs again in {RetryAfter}")]
+    public static partial void BackgroundWorkFailed(this ILogger logger, string work, TimeSpan retryAfter, Exception exception);
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "{Count} stored user documents cannot be read; their index entries are left as they are")]
     public static partial void UnreadableDocuments(this ILogger logger, int count);

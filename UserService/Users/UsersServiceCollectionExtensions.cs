@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
@@ -23,7 +24,11 @@ public static class UsersServiceCollectionExtensions
 
         builder.Services.AddValidation();
         builder.Services.ConfigureHttpJsonOptions(options =>
-            options.SerializerOptions.TypeInfoResolverChain.Insert(0, UsersJsonContext.Default));
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, UsersJsonContext.Default);
+            // Numbers are numbers: ids are written, read and documented as JSON integers, never as strings.
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
 
         // The output cache lives in the same Redis as the users, through the same connection.
         builder.Services.AddStackExchangeRedisOutputCache(_ => { });
