@@ -86,3 +86,13 @@ public sealed class DevelopmentUserService(GarnetStoreServer store) : UserServic
 {
     protected override string Environment => "Development";
 }
+
+/// <summary>The service with its store out of reach: nothing listens where the connection string points.</summary>
+public sealed class StoreDownUserService(GarnetStoreServer store) : UserServiceFactory(store)
+{
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("ConnectionStrings:cache", $"127.0.0.1:{FreePort.Next()},abortConnect=false");
+    }
+}

@@ -61,7 +61,7 @@ internal static class SharedResponses
             if (responses.TryGetValue(Status(header.StatusCode), out var response) && response is OpenApiResponse concrete)
             {
                 concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
-                concrete.Headers[header.Name] = Header(header.Description, JsonSchemaType.String);
+                concrete.Headers[header.Name] = Header(header.Description, JsonSchemaType.String, header.Always);
             }
         }
 
@@ -85,8 +85,8 @@ internal static class SharedResponses
     private static OpenApiSchemaReference ProblemSchema(OpenApiDocument document) =>
         new(nameof(Microsoft.AspNetCore.Mvc.ProblemDetails), document);
 
-    private static OpenApiHeader Header(string description, JsonSchemaType type) =>
-        new() { Description = description, Schema = new OpenApiSchema { Type = type } };
+    private static OpenApiHeader Header(string description, JsonSchemaType type, bool always = true) =>
+        new() { Description = description, Required = always, Schema = new OpenApiSchema { Type = type } };
 
     private static string Status(int statusCode) => statusCode.ToString(CultureInfo.InvariantCulture);
 }

@@ -23,7 +23,7 @@ public static class UsersApi
             .RequireAuthorization(UsersScopes.Read)
             .CacheOutput(UsersCachePolicy.Name)
             .WithName(nameof(ListUsers))
-            .ProducesHeader(StatusCodes.Status200OK, HeaderNames.Link, "The next page, as <url>; rel=\"next\", when there is one.")
+            .ProducesHeader(StatusCodes.Status200OK, HeaderNames.Link, "The next page, as <url>; rel=\"next\", when there is one.", always: false)
             .WithSummary("List users in id order, a page at a time, or find one by username or email.")
             .ProducesValidationProblem();
 
