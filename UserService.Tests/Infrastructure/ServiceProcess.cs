@@ -31,8 +31,11 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>What the process wrote to its console so far.</summary>
     public IReadOnlyCollection<string> Output => output;
 
-    /// <summary>Starts the service on <paramref name="storeConnectionString"/> and waits until it is ready.</summary>
-    public static async Task<ServiceProcess> StartAsync(string storeConnectionString)
+    /// <summary>
+    /// Starts the service on <paramref name="storeConnectionString"/> in <paramref name="environment"/> and,
+    /// unless told otherwise, waits until it is ready.
+    /// </summary>
+    public static async Task<ServiceProcess> StartAsync(string storeConnectionString, string environment = "Testing", bool waitUntilReady = true)
     {
         var ports = FreePort.Next(2);
         var (apiPort, managementPort) = (ports[0], ports[1]);
@@ -44,7 +47,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         var settings = new Dictionary<string, string>
         {
-            ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+            ["ASPNETCORE_ENVIRONMENT"] = environment,
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{apiPort};http://127.0.0.1:{managementPort}",
             ["Management__Port"] = managementPort.ToString(),
             ["ConnectionStrings__cache"] = storeConnectionString,
@@ -56,6 +59,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
 
         var service = new ServiceProcess(Process.Start(startInfo)!, new($"http://127.0.0.1:{apiPort}"), new($"http://127.0.0.1:{managementPort}"));
+        if (!waitUntilReady)
+        {
+            return service;
+        }
+
         using var management = service.CreateManagementClient();
         var ready = await Eventually.MatchAsync(
             async cancellation =>
@@ -85,6 +93,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     public HttpClient CreateApiClient() => new HttpClient { BaseAddress = Api }.Authorize();
 
     public HttpClient CreateManagementClient() => new() { BaseAddress = Management };
+
+    public bool HasExited => process.HasExited;
 
     /// <summary>Sends SIGTERM, as an orchestrator does to stop a container.</summary>
     public async Task TerminateAsync()

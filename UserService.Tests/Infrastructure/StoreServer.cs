@@ -69,6 +69,12 @@ public abstract class StoreServer(string engine) : IAsyncLifetime
         return connectionString;
     }
 
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and nothing answers, as in a long stall.</summary>
+    public Task PauseAsync() => SignalAsync("STOP");
+
+    /// <summary>Lets a paused server carry on (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("CONT");
+
     public ValueTask DisposeAsync()
     {
         if (process is { HasExited: false })
@@ -79,6 +85,13 @@ public abstract class StoreServer(string engine) : IAsyncLifetime
         process?.Dispose();
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
+    }
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process!.Id.ToString()])!;
+        await kill.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal(0, kill.ExitCode);
     }
 
     private string ConnectionString(int database) => $"127.0.0.1:{port},defaultDatabase={database},abortConnect=false";
