@@ -118,6 +118,35 @@ public sealed class ManifestTests(PublishedManifest manifest) : IClassFixture<Pu
     }
 
     [Fact]
+    public void UserServiceHasNoHttpsBindingThatNothingListensOn()
+    {
+        var bindings = resources["userservice"]!["bindings"]!.AsObject();
+
+        Assert.Equal(["http", "management"], bindings.Select(binding => binding.Key).Order());
+    }
+
+    [Fact]
+    public void CachePasswordReachesTheServiceOnlyInsideTheConnectionStringItReads()
+    {
+        var env = resources["userservice"]!["env"]!.AsObject();
+
+        var carriers = env.Where(variable => ((string?)variable.Value)?.Contains("cache", StringComparison.Ordinal) == true).Select(variable => variable.Key);
+        Assert.Equal(["ConnectionStrings__cache"], carriers);
+    }
+
+    [Fact]
+    public void IdentityProviderIsAskedForAsParametersAndTheTelemetryIsNamed()
+    {
+        var env = resources["userservice"]!["env"]!;
+
+        Assert.Equal("parameter.v0", (string?)resources["identity-authority"]!["type"]);
+        Assert.Equal("parameter.v0", (string?)resources["identity-audience"]!["type"]);
+        Assert.Equal("{identity-authority.value}", (string?)env["Authentication__Schemes__Bearer__Authority"]);
+        Assert.Equal("{identity-audience.value}", (string?)env["Authentication__Schemes__Bearer__ValidAudiences__0"]);
+        Assert.Equal("userservice", (string?)env["OTEL_SERVICE_NAME"]);
+    }
+
+    [Fact]
     public void UserServiceIsNotToldToBelieveForwardedHeadersFromAnyone()
     {
         var env = resources["userservice"]!["env"]!.AsObject();
