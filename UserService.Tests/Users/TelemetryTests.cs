@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
@@ -40,6 +41,42 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
     }
 
     [Fact]
+    public async Task OnlyRequestsStartTracesWhileStoreWorkOutsideARequestIsNotTraced()
+    {
+        var (traced, exported, path) = await ReadAUserTracedAsync(redisCommandTracing: true);
+        using var _ = traced;
+        // A PING outside any request, as health checks send, and the repair that ran at start.
+        await traced.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase().PingAsync();
+        using var api = traced.CreateClient().Authorize();
+        (await api.GetAsync(path, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        // Command spans are handed over in batches: once the second read's arrive, the PING's have too.
+        var chains = await Eventually.MatchAsync(
+            _ => Task.FromResult(exported.Snapshot()),
+            all => all.Count(a => a.Source.Name.Contains("Redis", StringComparison.Ordinal) && a.ParentSpanId != default) >= 2,
+            ExportTimeout);
+
+        var roots = chains.Where(activity => activity.ParentSpanId == default).ToList();
+        Assert.NotEmpty(roots);
+        Assert.All(roots, root => Assert.Equal(ActivityKind.Server, root.Kind));
+    }
+
+    [Fact]
+    public async Task ListRouteHasNoTrailingSlash()
+    {
+        var exported = new ExportedActivities();
+        using var traced = factory.WithWebHostBuilder(builder => builder
+            .ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(exported))));
+        using var api = traced.CreateClient().Authorize();
+
+        (await api.GetAsync("/api/users?limit=1", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        var server = await Eventually.MatchAsync(
+            _ => Task.FromResult(exported.Snapshot().FirstOrDefault(a => a.Kind == ActivityKind.Server)), found => found is not null, ExportTimeout);
+        Assert.Equal("/api/users", server?.GetTagItem("http.route"));
+    }
+
+    [Fact]
     public void RedisCommandTracingIsOffOutsideDevelopmentAndOnInIt()
     {
         const string Key = "Aspire:StackExchange:Redis:DisableTracing";
@@ -49,7 +86,7 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
     }
 
     /// <summary>Reads a new user through a service that exports its spans to memory.</summary>
-    private async Task<(IDisposable Service, ExportedActivities Exported, string Path)> ReadAUserTracedAsync(bool redisCommandTracing)
+    private async Task<(WebApplicationFactory<UserService.Users.UserStore> Service, ExportedActivities Exported, string Path)> ReadAUserTracedAsync(bool redisCommandTracing)
     {
         var exported = new ExportedActivities();
         var traced = factory.WithWebHostBuilder(builder => builder
