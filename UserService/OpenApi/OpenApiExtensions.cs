@@ -31,7 +31,7 @@ public static class OpenApiExtensions
 
                 // Paths are relative to wherever the document is served from: the address a request
                 // arrived on is an internal one behind a proxy.
-                document.Servers = [];
+                document.Servers = [new OpenApiServer { Url = "/", Description = "The service that serves this document." }];
                 document.Tags = new HashSet<OpenApiTag> { new() { Name = UsersApi.Tag, Description = "The users of the service: read with users:read, write with users:write." } };
                 return Task.CompletedTask;
             });
