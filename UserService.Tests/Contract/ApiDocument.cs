@@ -78,7 +78,7 @@ public sealed class ApiDocument(JsonNode document)
             .SelectMany(detail => detail.Errors!.Select(error => $"{detail.InstanceLocation}: {error.Value}")));
 }
 
-/// <summary>A client request header that says which body it sends.</summary>
+/// <summary>Request bodies written as JSON text, valid or not.</summary>
 internal static class Bodies
 {
     public static StringContent Json(string json) => new(json, new MediaTypeHeaderValue("application/json"));

@@ -45,13 +45,13 @@ public sealed partial class DeploymentTests(PublishedManifest manifest) : IClass
         StartService(values, identity.TrustFile);
 
         using var management = new HttpClient { BaseAddress = new($"http://127.0.0.1:{managementPort}") };
-        var health = await Eventually.MatchAsync(cancellation => StatusAsync(management, "/health", cancellation), status => status == HttpStatusCode.OK, StartTimeout);
+        var health = await Eventually.MatchAsync(cancellation => Eventually.ProbeAsync(management, "/health", cancellation), status => status == HttpStatusCode.OK, StartTimeout);
         Assert.True(health == HttpStatusCode.OK, $"The deployed service did not become healthy ({health}):\n{string.Join('\n', output)}");
         using var anonymous = new HttpClient { BaseAddress = new($"http://127.0.0.1:{apiPort}") };
         using var authorized = new HttpClient { BaseAddress = anonymous.BaseAddress }.Authorize(identity.CreateToken(Audience, "users:read"));
 
-        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(anonymous, "/api/users", Cancellation));
-        Assert.Equal(HttpStatusCode.OK, await StatusAsync(authorized, "/api/users", Cancellation));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Eventually.ProbeAsync(anonymous, "/api/users", Cancellation));
+        Assert.Equal(HttpStatusCode.OK, await Eventually.ProbeAsync(authorized, "/api/users", Cancellation));
     }
 
     /// <summary>The cache container's entrypoint and arguments, run against the local redis-server on a port and folder of its own.</summary>
@@ -114,19 +114,6 @@ public sealed partial class DeploymentTests(PublishedManifest manifest) : IClass
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         processes.Add(process);
-    }
-
-    private static async Task<HttpStatusCode> StatusAsync(HttpClient client, string path, CancellationToken cancellation)
-    {
-        try
-        {
-            using var response = await client.GetAsync(path, cancellation);
-            return response.StatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return HttpStatusCode.BadGateway;
-        }
     }
 
     [GeneratedRegex(@"\{([^{}]+)\}")]

@@ -35,4 +35,18 @@ public static class Eventually
             },
             condition,
             timeout);
+
+    /// <summary>The status of GET <paramref name="path"/>, or 502 while nothing listens there yet.</summary>
+    public static async Task<System.Net.HttpStatusCode> ProbeAsync(HttpClient client, string path, CancellationToken cancellation)
+    {
+        try
+        {
+            using var response = await client.GetAsync(path, cancellation);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return System.Net.HttpStatusCode.BadGateway;
+        }
+    }
 }

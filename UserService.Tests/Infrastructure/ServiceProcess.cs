@@ -66,18 +66,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         using var management = service.CreateManagementClient();
         var ready = await Eventually.MatchAsync(
-            async cancellation =>
-            {
-                try
-                {
-                    using var response = await management.GetAsync("/health", cancellation);
-                    return response.StatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return HttpStatusCode.ServiceUnavailable;
-                }
-            },
+            cancellation => Eventually.ProbeAsync(management, "/health", cancellation),
             status => status == HttpStatusCode.OK || service.process.HasExited,
             RunningAppHost.StartTimeout);
         if (ready != HttpStatusCode.OK)

@@ -29,12 +29,12 @@ public sealed class SlowStoreAtStartTests
         await using var service = await ServiceProcess.StartAsync(connectionString, environment: "Development", waitUntilReady: false);
         using var management = service.CreateManagementClient();
         var whileStalled = await Eventually.MatchAsync(
-            cancellation => HealthAsync(management, cancellation), status => status == HttpStatusCode.ServiceUnavailable, Bound);
+            cancellation => Eventually.ProbeAsync(management, "/health", cancellation), status => status == HttpStatusCode.ServiceUnavailable, Bound);
         await Task.Delay(Stall - stalled.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero, Cancellation);
         var exitedWhileStalled = service.HasExited;
         await store.ResumeAsync();
 
-        var afterwards = await Eventually.MatchAsync(cancellation => HealthAsync(management, cancellation), status => status == HttpStatusCode.OK, Bound);
+        var afterwards = await Eventually.MatchAsync(cancellation => Eventually.ProbeAsync(management, "/health", cancellation), status => status == HttpStatusCode.OK, Bound);
         using var api = service.CreateApiClient();
         var seeded = await Eventually.MatchAsync(
             cancellation => api.GetFromJsonAsync<UserDto[]>("/api/users", cancellation), users => users?.Length > 0, Bound);
@@ -45,19 +45,5 @@ public sealed class SlowStoreAtStartTests
         Assert.Equal(HttpStatusCode.OK, afterwards);
         Assert.False(service.HasExited);
         Assert.Equal(["alice", "bob"], seeded!.Select(user => user.Username));
-    }
-
-    /// <summary>The readiness status, or 502 while the process does not listen yet.</summary>
-    private static async Task<HttpStatusCode> HealthAsync(HttpClient management, CancellationToken cancellation)
-    {
-        try
-        {
-            using var response = await management.GetAsync("/health", cancellation);
-            return response.StatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return HttpStatusCode.BadGateway;
-        }
     }
 }

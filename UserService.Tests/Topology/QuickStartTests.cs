@@ -34,18 +34,7 @@ public sealed class QuickStartTests : IAsyncDisposable
         appHost = StartAppHost();
         using var anonymous = new HttpClient { BaseAddress = new(ApiAddress) };
         var started = await Eventually.MatchAsync(
-            async cancellation =>
-            {
-                try
-                {
-                    using var response = await anonymous.GetAsync("/api/users", cancellation);
-                    return response.StatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return HttpStatusCode.BadGateway;
-                }
-            },
+            cancellation => Eventually.ProbeAsync(anonymous, "/api/users", cancellation),
             status => status == HttpStatusCode.Unauthorized || appHost.HasExited,
             StartTimeout);
         Assert.True(started == HttpStatusCode.Unauthorized, $"The quick start did not come up at {ApiAddress} ({started}):\n{string.Join('\n', output)}");
