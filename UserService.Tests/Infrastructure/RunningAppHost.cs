@@ -117,6 +117,8 @@ public sealed class RunningAppHost : IAsyncDisposable
             var environment = update.Snapshot.EnvironmentVariables.ToDictionary(variable => variable.Name, variable => variable.Value);
             if (update.Resource.Name == ResourceNames.UserService
                 && update.Snapshot.State?.Text == KnownResourceStates.Running
+                // Running means started; healthy means listening, which a test that calls it needs.
+                && update.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
                 && environment.GetValueOrDefault("ASPNETCORE_URLS") is { } urls
                 && environment.GetValueOrDefault("Management__Port") is { } managementPort)
             {
