@@ -15,23 +15,23 @@ var userService = builder.AddProject<Projects.UserService>(ResourceNames.UserSer
     // Health, liveness and metrics get a port of their own, added after the public endpoints were made
     // external so that it stays internal to the cluster.
     .WithHttpEndpoint(
-        targetPort: builder.ExecutionContext.IsPublishMode ? 8081 : null,
+        targetPort: builder.ExecutionContext.IsPublishMode ? UserServiceContract.DeployedManagementPort : null,
         name: ResourceNames.ManagementEndpoint)
-    .WithHttpHealthCheck("/health", endpointName: ResourceNames.ManagementEndpoint)
+    .WithHttpHealthCheck(UserServiceContract.HealthPath, endpointName: ResourceNames.ManagementEndpoint)
     .WithUrlForEndpoint("http", url =>
     {
-        url.Url = "/api/users";
+        url.Url = UserServiceContract.UsersPath;
         url.DisplayText = "Users API";
     })
     .WithUrlForEndpoint("http", endpoint => new ResourceUrlAnnotation { Url = "/scalar", DisplayText = "API reference" })
     .WithUrlForEndpoint(ResourceNames.ManagementEndpoint, url =>
     {
-        url.Url = "/health";
+        url.Url = UserServiceContract.HealthPath;
         url.DisplayText = "Health (management port)";
         url.DisplayLocation = UrlDisplayLocation.DetailsOnly;
     })
     .WithDevelopmentSigningKey()
-    .WithDevelopmentTokenCommand("users:read", "users:write")
+    .WithDevelopmentTokenCommand(UserServiceContract.Scopes)
     .WithDeploymentSettings()
     .WithReplicas(builder.Configuration.GetValue("UserService:Replicas", 1));
 

@@ -10,6 +10,9 @@ public static class DevelopmentTokens
 {
     public const string CommandName = "create-development-token";
 
+    /// <summary>Generous for a first run, which builds nothing but may restore a tool; a hung one is stopped.</summary>
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(1);
+
     public static IResourceBuilder<ProjectResource> WithDevelopmentTokenCommand(this IResourceBuilder<ProjectResource> service, params string[] scopes)
     {
         if (!service.ApplicationBuilder.ExecutionContext.IsRunMode)
@@ -36,7 +39,7 @@ public static class DevelopmentTokens
                         output.Trim(),
                         CommandResultFormat.Text,
                         displayImmediately: true)
-                    : CommandResults.Failure($"dotnet user-jwts failed with exit code {exitCode}: {output}");
+                    : CommandResults.Failure($"dotnet user-jwts failed (exit code {exitCode}): {output}");
             },
             new CommandOptions
             {
@@ -57,7 +60,16 @@ public static class DevelopmentTokens
         })!;
         var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).WaitAsync(CommandTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, $"it did not finish within {CommandTimeout.TotalSeconds:0} s.");
+        }
+
         return (process.ExitCode, process.ExitCode == 0 ? await output : await error + await output);
     }
 }

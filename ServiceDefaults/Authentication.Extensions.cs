@@ -16,7 +16,7 @@ public static partial class Extensions
     /// <c>dotnet user-jwts</c> writes in Development. Every endpoint requires an authenticated caller unless
     /// it says otherwise.
     /// </summary>
-    public static TBuilder AddDefaultAuthentication<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    private static TBuilder AddDefaultAuthentication<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             // Claims keep the names the token gives them ("sub", "scope"), not the WS-Federation URIs.

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every service in this system shares: OpenTelemetry, health checks, service discovery,
-/// resilient HTTP clients and the management endpoints that orchestrators and Prometheus call.
+/// What every service in this system shares: OpenTelemetry, health checks, service discovery, resilient
+/// HTTP clients, the management endpoints that orchestrators and Prometheus call, transport security,
+/// authentication and problem details, and the order of the middleware that applies them.
 /// </summary>
 public static partial class Extensions
 {
@@ -19,6 +20,9 @@ public static partial class Extensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.AddManagementEndpoint();
+        builder.AddDefaultTransportSecurity();
+        builder.AddDefaultAuthentication();
+        builder.AddDefaultProblemDetails();
 
         // Outside Development the console carries one JSON object per line, for log shippers.
         if (!builder.Environment.IsDevelopment())
@@ -33,27 +37,47 @@ public static partial class Extensions
             http.AddServiceDiscovery();
         });
 
+        // UseServiceDefaults places the rate limiter and the output cache; each service adds its own limits
+        // and cache policies to them.
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOutputCache();
+
         return builder;
     }
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         // Liveness only asks whether the process answers; dependencies belong to readiness, so that an
-        // outage of the store takes the instance out of rotation without getting it restarted.
+        // outage of one takes the instance out of rotation without getting it restarted.
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
 
         return builder;
     }
 
-    /// <summary>
-    /// Maps <c>/health</c>, <c>/alive</c> and <c>/metrics</c> on the management port only.
-    /// Call it right after building the app, before the middleware that guards the public API.
-    /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    /// <summary>The middleware every service runs, in the one order that keeps each of its promises.</summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        // First, so that everything after it sees the client's real address and scheme.
+        app.UseDefaultTransportSecurity();
+        app.UseShutdownSafeRequestBodies();
+
+        // Before anything that guards the public API: probes and scrapes carry no token, and a public port
+        // never reaches them.
         app.UseManagementPortIsolation();
         app.MapManagementEndpoints();
+
+        // Every error from here on is answered with problem details.
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        app.UseAuthentication();
+        // After authentication, so that a caller with a token is limited by who it is rather than where it is;
+        // before authorization, so that a flood of refused calls is limited too.
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        // After authorization, so that only callers allowed to read ever reach a cached answer.
+        app.UseOutputCache();
 
         return app;
     }

@@ -45,7 +45,7 @@ public static partial class Extensions
             .ExcludeFromDescription()
             .AllowAnonymous();
 
-        // Readiness: every registered check, including the store connection.
+        // Readiness: every registered check, the service's dependencies included.
         management.MapHealthChecks(HealthEndpointPath);
 
         // Liveness: only the checks that say the process itself is stuck.

@@ -45,7 +45,7 @@ public static partial class Extensions
 
     /// <summary>
     /// Only a request that reaches the service starts a trace; what runs on its behalf joins it. Work nobody
-    /// asked for (health checks' PINGs, the store repair's scans, cache eviction) would otherwise fill the
+    /// asked for (health checks' PINGs, background scans, cache eviction) would otherwise fill the
     /// dashboard with root spans of its own, burying the requests.
     /// </summary>
     private sealed class RequestsStartTracesSampler : Sampler

@@ -12,7 +12,7 @@ public static partial class Extensions
     /// a token, receives that cancellation as its own. Read through the request stream, as here, Kestrel
     /// absorbs it.
     /// </summary>
-    public static WebApplication UseShutdownSafeRequestBodies(this WebApplication app)
+    private static void UseShutdownSafeRequestBodies(this WebApplication app)
     {
         app.Use((context, next) =>
         {
@@ -23,7 +23,5 @@ public static partial class Extensions
 
             return next(context);
         });
-
-        return app;
     }
 }

@@ -27,7 +27,7 @@ public static partial class Extensions
     /// (none by default: a client cannot pose as another address or scheme), and outside Development every
     /// HTTPS answer carries HSTS.
     /// </summary>
-    public static TBuilder AddDefaultTransportSecurity<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    private static TBuilder AddDefaultTransportSecurity<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddOptions<TrustedProxiesOptions>()
             .BindConfiguration(TrustedProxiesOptions.SectionName)
@@ -65,8 +65,7 @@ public static partial class Extensions
         return builder;
     }
 
-    /// <summary>Call first: everything after it sees the client's real address and scheme.</summary>
-    public static WebApplication UseDefaultTransportSecurity(this WebApplication app)
+    private static void UseDefaultTransportSecurity(this WebApplication app)
     {
         if (app.Services.GetRequiredService<IOptions<TrustedProxiesOptions>>().Value.AnyConfigured)
         {
@@ -77,7 +76,5 @@ public static partial class Extensions
         {
             app.UseHsts();
         }
-
-        return app;
     }
 }

@@ -87,25 +87,15 @@ public static class CacheBuilderExtensions
             context.Args.Add(GarnetServer.AssemblyPath);
             context.Args.Add("--config-import-path");
             context.Args.Add(secretsFile);
+            // The port is only known once the endpoint is allocated: the argument resolves to it then.
             context.Args.Add("--port");
             context.Args.Add(resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort));
             context.Args.Add("--bind");
-            context.Args.Add("127.0.0.1");
-            // Scripts keep multi-key writes atomic; Garnet runs scripts concurrently unless transaction mode
-            // locks the keys a script declares.
-            context.Args.Add("--lua");
-            context.Args.Add("--lua-transaction-mode");
-            // Every write goes to the append-only file (under the checkpoint directory); on start the latest
-            // checkpoint and the file are replayed. Answers wait for the file's commit: without that, a
-            // kill -9 was seen to lose an acknowledged write.
-            context.Args.Add("--aof");
-            context.Args.Add("--aof-commit-wait");
-            context.Args.Add("--recover");
-            context.Args.Add("--checkpointdir");
-            context.Args.Add(resource.DataDirectory);
-            // The default native device needs libaio, which a plain Linux install may lack.
-            context.Args.Add("--device-type");
-            context.Args.Add("RandomAccess");
+            context.Args.Add(EngineFlags.Loopback);
+            foreach (var flag in EngineFlags.GarnetScripts.Concat(EngineFlags.GarnetDurability(resource.DataDirectory)))
+            {
+                context.Args.Add(flag);
+            }
         });
     }
 
@@ -126,14 +116,14 @@ public static class CacheBuilderExtensions
     {
         // The password travels in a variable and reaches redis-server as configuration on its standard
         // input, so it shows up in neither the dashboard's view of the arguments nor the process list.
-        const string Launch = """
-            exec redis-server - --port "$CACHE_PORT" --bind 127.0.0.1 --protected-mode yes --dir "$CACHE_DATA" --appendonly yes --appendfsync everysec <<EOF
+        var launch = $"""
+            exec redis-server - {string.Join(' ', EngineFlags.Listen("\"$CACHE_PORT\""))} --protected-mode yes {string.Join(' ', EngineFlags.RedisServerDurability("\"$CACHE_DATA\""))} <<EOF
             requirepass "$CACHE_PASSWORD"
             EOF
             """;
 
         return builder.AddLocalCache(new LocalCacheResource(name, CacheEngine.RedisServer, "/bin/sh", dataDirectory, password.Resource))
-            .WithArgs("-c", Launch)
+            .WithArgs("-c", launch)
             .WithEnvironment(context =>
             {
                 var resource = (LocalCacheResource)context.Resource;

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using StackExchange.Redis;
+using UserService.Users.Store;
 
 namespace UserService.Tests.Infrastructure;
 
 /// <summary>
 /// Checks the store's indexes against its documents: every index entry points at a user that points back,
-/// and every user is indexed and ordered exactly once. Knows the key layout that <c>UserStore</c> documents.
+/// and every user is indexed and ordered exactly once. Reads the store through <see cref="StoreLayout"/>.
 /// </summary>
 public static class StoreInvariants
 {
@@ -18,12 +19,12 @@ public static class StoreInvariants
         await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString);
         var database = redis.GetDatabase();
 
-        var documents = (await database.HashGetAllAsync("users:data")).ToDictionary(
+        var documents = (await database.HashGetAllAsync(StoreLayout.Data)).ToDictionary(
             entry => (long)entry.Name,
             entry => JsonDocument.Parse((string)entry.Value!).RootElement);
-        var order = (await database.SortedSetRangeByRankAsync("users:order")).Select(id => (long)id).ToHashSet();
-        var byUsername = (await database.HashGetAllAsync("users:by-username")).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
-        var byEmail = (await database.HashGetAllAsync("users:by-email")).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
+        var order = (await database.SortedSetRangeByRankAsync(StoreLayout.Order)).Select(id => (long)id).ToHashSet();
+        var byUsername = (await database.HashGetAllAsync(StoreLayout.ByUsername)).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
+        var byEmail = (await database.HashGetAllAsync(StoreLayout.ByEmail)).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
 
         var violations = new List<string>();
         violations.AddRange(order.Except(documents.Keys).Select(id => $"User {id} is ordered but does not exist."));

@@ -9,7 +9,7 @@ namespace UserService.Tests.Infrastructure;
 
 /// <summary>
 /// A store server for the in-process tests, one per engine for the whole run, on a free loopback port and
-/// without persistence. Each test class takes a logical database of its own, so that classes never see
+/// without persistence, which these tests do not need. Each test class takes a logical database of its own, so that classes never see
 /// each other's users.
 /// </summary>
 public abstract class StoreServer(string engine) : IAsyncLifetime
@@ -97,13 +97,13 @@ public abstract class StoreServer(string engine) : IAsyncLifetime
     private string ConnectionString(int database) => $"127.0.0.1:{port},defaultDatabase={database},abortConnect=false";
 }
 
-/// <summary>Garnet as the AppHost runs it: scripts lock the keys they declare.</summary>
+/// <summary>Garnet with the AppHost's scripting flags: scripts lock the keys they declare.</summary>
 public sealed class GarnetStoreServer() : StoreServer(Engines.Garnet)
 {
     protected override ProcessStartInfo StartInfo(int port) => new("dotnet",
     [
-        GarnetServer.AssemblyPath, "--port", port.ToString(), "--bind", "127.0.0.1",
-        "--lua", "--lua-transaction-mode", "--max-databases", Databases.ToString(),
+        GarnetServer.AssemblyPath, .. EngineFlags.Listen(port.ToString()), .. EngineFlags.GarnetScripts,
+        "--max-databases", Databases.ToString(),
     ]);
 }
 
@@ -112,7 +112,6 @@ public sealed class RedisStoreServer() : StoreServer(Engines.RedisServer)
 {
     protected override ProcessStartInfo StartInfo(int port) => new("redis-server",
     [
-        "--port", port.ToString(), "--bind", "127.0.0.1", "--databases", Databases.ToString(),
-        "--save", "", "--appendonly", "no",
+        .. EngineFlags.Listen(port.ToString()), "--databases", Databases.ToString(), "--save", "", "--appendonly", "no",
     ]);
 }

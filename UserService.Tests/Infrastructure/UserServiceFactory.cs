@@ -8,7 +8,7 @@ namespace UserService.Tests.Infrastructure;
 /// is not Development, so nothing is seeded unless a test asks for it.
 /// </summary>
 // Any type of the service's assembly names it; Program is ambiguous, since the AppHost has one too.
-public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserService.Users.UserStore>, IAsyncLifetime
+public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserService.Users.Store.UserStore>, IAsyncLifetime
 {
     private string connectionString = "";
 

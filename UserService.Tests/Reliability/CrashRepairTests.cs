@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
-using UserService.Users;
+using UserService.Users.Store;
 
 namespace UserService.Tests.Reliability;
 
@@ -28,11 +28,11 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
         // Every step of the create script except the last, which writes the document.
-        await database.StringIncrementAsync("users:generation");
-        var id = await database.StringIncrementAsync("users:next-id");
-        await database.SortedSetAddAsync("users:order", id, id);
-        await database.HashSetAsync("users:by-username", ghost.Username, id);
-        await database.HashSetAsync("users:by-email", ghost.Email, id);
+        await database.StringIncrementAsync(StoreLayout.Generation);
+        var id = await database.StringIncrementAsync(StoreLayout.NextId);
+        await database.SortedSetAddAsync(StoreLayout.Order, id, id);
+        await database.HashSetAsync(StoreLayout.ByUsername, ghost.Username, id);
+        await database.HashSetAsync(StoreLayout.ByEmail, ghost.Email, id);
 
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync($"/api/users/{id}", Cancellation)).StatusCode);
         Assert.Empty(await FindAsync($"username={ghost.Username}"));
@@ -51,8 +51,8 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
         // The update script's claim of the new username, without the document that carries it.
-        await database.StringIncrementAsync("users:generation");
-        await database.HashSetAsync("users:by-username", newName, user.Id);
+        await database.StringIncrementAsync(StoreLayout.Generation);
+        await database.HashSetAsync(StoreLayout.ByUsername, newName, user.Id);
 
         Assert.Empty(await FindAsync($"username={newName}"));
         Assert.Equal(user.Id, Assert.Single(await FindAsync($"username={user.Username}")).Id);
@@ -69,8 +69,8 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
         // The delete script's removal of the document, without the index entries after it.
-        await database.StringIncrementAsync("users:generation");
-        await database.HashDeleteAsync("users:data", user.Id);
+        await database.StringIncrementAsync(StoreLayout.Generation);
+        await database.HashDeleteAsync(StoreLayout.Data, user.Id);
 
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync($"/api/users/{user.Id}", Cancellation)).StatusCode);
         Assert.Empty(await FindAsync($"username={user.Username}"));
@@ -86,9 +86,9 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         var (_, user) = await Api.CreateAsync(TestUsers.Unique());
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        await database.StringIncrementAsync("users:generation");
-        await database.HashDeleteAsync("users:by-username", user.Username);
-        await database.SortedSetRemoveAsync("users:order", user.Id);
+        await database.StringIncrementAsync(StoreLayout.Generation);
+        await database.HashDeleteAsync(StoreLayout.ByUsername, user.Username);
+        await database.SortedSetRemoveAsync(StoreLayout.Order, user.Id);
         Assert.Empty(await FindAsync($"username={user.Username}"));
 
         await RepairAndAssertConsistentAsync(expectedChanges: 2);
@@ -104,20 +104,20 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         var (_, user) = await Api.CreateAsync(TestUsers.Unique());
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        await database.HashSetAsync("users:data", corruptId, "{\"username\": [");
-        await database.SortedSetAddAsync("users:order", corruptId, corruptId);
-        await database.HashDeleteAsync("users:by-email", user.Email);
+        await database.HashSetAsync(StoreLayout.Data, corruptId, "{\"username\": [");
+        await database.SortedSetAddAsync(StoreLayout.Order, corruptId, corruptId);
+        await database.HashDeleteAsync(StoreLayout.ByEmail, user.Email);
         try
         {
             var result = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
 
             Assert.Equal(new RepairResult(Changed: 1, Unreadable: 1), result);
-            Assert.Equal(user.Id, (long)await database.HashGetAsync("users:by-email", user.Email));
+            Assert.Equal(user.Id, (long)await database.HashGetAsync(StoreLayout.ByEmail, user.Email));
         }
         finally
         {
-            await database.HashDeleteAsync("users:data", corruptId);
-            await database.SortedSetRemoveAsync("users:order", corruptId);
+            await database.HashDeleteAsync(StoreLayout.Data, corruptId);
+            await database.SortedSetRemoveAsync(StoreLayout.Order, corruptId);
         }
     }
 
@@ -172,8 +172,8 @@ public sealed class RepairOnStartTests(GarnetUserService factory) : IClassFixtur
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString))
         {
             var database = redis.GetDatabase();
-            await database.SortedSetAddAsync("users:order", 7, 7);
-            await database.HashSetAsync("users:by-username", "ghost", 7);
+            await database.SortedSetAddAsync(StoreLayout.Order, 7, 7);
+            await database.HashSetAsync(StoreLayout.ByUsername, "ghost", 7);
         }
 
         using var api = factory.CreateApiClient();

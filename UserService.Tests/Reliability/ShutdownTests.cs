@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
+using UserService.Users.Store;
 
 namespace UserService.Tests.Reliability;
 
@@ -61,7 +62,7 @@ public sealed class ShutdownTests(GarnetStoreServer store)
         var missing = new List<long>();
         foreach (var id in load.Acknowledged)
         {
-            if (!await redis.GetDatabase().HashExistsAsync("users:data", id))
+            if (!await redis.GetDatabase().HashExistsAsync(StoreLayout.Data, id))
             {
                 missing.Add(id);
             }

@@ -5,7 +5,7 @@ using Polly.Registry;
 using Polly.Testing;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
-using UserService.Users;
+using UserService.Users.Store;
 
 namespace UserService.Tests.Reliability;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
+using UserService.Users.Store;
 
 namespace UserService.Tests.Security;
 
@@ -17,7 +18,7 @@ public sealed class ErrorDisclosureTests(GarnetStoreServer store)
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString))
         {
             // A document the service cannot read makes its handler throw.
-            await redis.GetDatabase().HashSetAsync("users:data", 424242, "{\"username\": [");
+            await redis.GetDatabase().HashSetAsync(StoreLayout.Data, 424242, "{\"username\": [");
         }
 
         using var api = factory.CreateApiClient();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Console;
@@ -14,11 +15,11 @@ public sealed class LoggingTests
     [InlineData("Development", ConsoleFormatterNames.Simple)]
     public void ConsoleFormatDependsOnTheEnvironment(string environment, string formatter)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = environment });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
         builder.AddServiceDefaults();
 
-        using var host = builder.Build();
+        using var app = builder.Build();
 
-        Assert.Equal(formatter, host.Services.GetRequiredService<IOptions<ConsoleLoggerOptions>>().Value.FormatterName ?? ConsoleFormatterNames.Simple);
+        Assert.Equal(formatter, app.Services.GetRequiredService<IOptions<ConsoleLoggerOptions>>().Value.FormatterName ?? ConsoleFormatterNames.Simple);
     }
 }

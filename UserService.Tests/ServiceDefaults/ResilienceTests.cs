@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
@@ -83,7 +84,7 @@ public sealed class ResilienceTests
 
     private static (HttpClient Client, FailingServer Server, HttpStandardResilienceOptions Options, IServiceProvider Services) CreateClientAgainstAFailingServer()
     {
-        var builder = Host.CreateApplicationBuilder();
+        var builder = WebApplication.CreateBuilder();
         builder.AddServiceDefaults();
         // Requests and retries are counted here, not read from a console log.
         builder.Logging.ClearProviders();

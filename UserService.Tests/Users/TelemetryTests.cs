@@ -86,7 +86,7 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
     }
 
     /// <summary>Reads a new user through a service that exports its spans to memory.</summary>
-    private async Task<(WebApplicationFactory<UserService.Users.UserStore> Service, ExportedActivities Exported, string Path)> ReadAUserTracedAsync(bool redisCommandTracing)
+    private async Task<(WebApplicationFactory<UserService.Users.Store.UserStore> Service, ExportedActivities Exported, string Path)> ReadAUserTracedAsync(bool redisCommandTracing)
     {
         var exported = new ExportedActivities();
         var traced = factory.WithWebHostBuilder(builder => builder

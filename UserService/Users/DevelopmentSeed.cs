@@ -1,3 +1,6 @@
+using UserService.Infrastructure;
+using UserService.Users.Store;
+
 namespace UserService.Users;
 
 /// <summary>

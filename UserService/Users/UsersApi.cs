@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using UserService.OpenApi;
+using UserService.Users.Caching;
+using UserService.Users.Store;
 
 namespace UserService.Users;
 
@@ -19,10 +21,11 @@ public static class UsersApi
     {
         // The group is /api, not /api/users: a group's own path would get a trailing slash on the list
         // route ("/api/users/") in traces and in the metrics' http_route label.
-        var users = app.MapGroup("/api").WithTags(Tag);
+        var api = app.MapGroup("/api").WithTags(Tag);
+        var reads = api.MapGroup("").RequireAuthorization(UsersScopes.Read);
+        var writes = api.MapGroup("").RequireAuthorization(UsersScopes.Write);
 
-        users.MapGet("users", ListUsers)
-            .RequireAuthorization(UsersScopes.Read)
+        reads.MapGet("users", ListUsers)
             .CacheOutput(UsersCachePolicy.Name)
             .WithName(nameof(ListUsers))
             .ProducesHeader(StatusCodes.Status200OK, HeaderNames.Link, "The next page, as <url>; rel=\"next\", when there is one.", always: false)
@@ -31,15 +34,13 @@ public static class UsersApi
 
         // Not output-cached: the store answers with one hash read, the same cost as a cache lookup, and the
         // cache's freshness check would add a round trip (a quarter fewer reads a second, see bench/).
-        users.MapGet("users/{id:long}", GetUser)
-            .RequireAuthorization(UsersScopes.Read)
+        reads.MapGet("users/{id:long}", GetUser)
             .WithName(nameof(GetUser))
             .ProducesHeader(StatusCodes.Status200OK, HeaderNames.ETag, ETagDescription)
             .WithSummary("Get a user by id.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        users.MapPost("users", CreateUser)
-            .RequireAuthorization(UsersScopes.Write)
+        writes.MapPost("users", CreateUser)
             .WithName(nameof(CreateUser))
             .ProducesHeader(StatusCodes.Status201Created, HeaderNames.Location, "The new user's URL.")
             .ProducesHeader(StatusCodes.Status201Created, HeaderNames.ETag, ETagDescription)
@@ -47,8 +48,7 @@ public static class UsersApi
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict);
 
-        users.MapPut("users/{id:long}", UpdateUser)
-            .RequireAuthorization(UsersScopes.Write)
+        writes.MapPut("users/{id:long}", UpdateUser)
             .WithName(nameof(UpdateUser))
             .ProducesHeader(StatusCodes.Status200OK, HeaderNames.ETag, ETagDescription)
             .WithSummary("Replace a user's username, email and display name.")
@@ -57,14 +57,13 @@ public static class UsersApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
-        users.MapDelete("users/{id:long}", DeleteUser)
-            .RequireAuthorization(UsersScopes.Write)
+        writes.MapDelete("users/{id:long}", DeleteUser)
             .WithName(nameof(DeleteUser))
             .WithSummary("Delete a user; its username and email become free.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
-        return users;
+        return api;
     }
 
     /// <param name="after">Only users with an id above this one: the cursor of the previous page.</param>
@@ -99,29 +98,23 @@ public static class UsersApi
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(long id, UserStore store, HttpResponse response)
     {
-        var user = await store.FindAsync(id);
-        if (user is null)
+        if (await store.FindAsync(id) is not { } user)
         {
             return UserNotFound(id);
         }
 
-        response.Headers.ETag = user.ETag;
-        return TypedResults.Ok(UserResponse.From(user));
+        return TypedResults.Ok(Answer(user, response));
     }
 
     public static async Task<Results<CreatedAtRoute<UserResponse>, ProblemHttpResult>> CreateUser(
         UserRequest request, UserStore store, UsersWrites writes, HttpResponse response)
     {
         var result = await store.CreateAsync(request.ToFields());
-        if (result.Outcome is not WriteOutcome.Done)
+        return result.Outcome switch
         {
-            return writes.Refused(id: null, result.Outcome);
-        }
-
-        var user = result.User!;
-        writes.Created(user);
-        response.Headers.ETag = user.ETag;
-        return TypedResults.CreatedAtRoute(UserResponse.From(user), nameof(GetUser), new { id = user.Id });
+            WriteOutcome.Done => TypedResults.CreatedAtRoute(Answer(writes.Created(result.User!), response), nameof(GetUser), new { id = result.User!.Id }),
+            _ => writes.Refused(id: null, result.Outcome),
+        };
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UpdateUser(
@@ -138,15 +131,11 @@ public static class UsersApi
         }
 
         var result = await store.UpdateAsync(id, request.ToFields(), expectedVersion);
-        if (result.Outcome is not WriteOutcome.Done)
+        return result.Outcome switch
         {
-            return writes.Refused(id, result.Outcome);
-        }
-
-        var user = result.User!;
-        writes.Updated(user);
-        response.Headers.ETag = user.ETag;
-        return TypedResults.Ok(UserResponse.From(user));
+            WriteOutcome.Done => TypedResults.Ok(Answer(writes.Updated(result.User!), response)),
+            _ => writes.Refused(id, result.Outcome),
+        };
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(
@@ -161,13 +150,18 @@ public static class UsersApi
         }
 
         var result = await store.DeleteAsync(id, expectedVersion);
-        if (result.Outcome is not WriteOutcome.Done)
+        return result.Outcome switch
         {
-            return writes.Refused(id, result.Outcome);
-        }
+            WriteOutcome.Done => writes.Deleted(id),
+            _ => writes.Refused(id, result.Outcome),
+        };
+    }
 
-        writes.Deleted(id);
-        return TypedResults.NoContent();
+    /// <summary>The user as a client receives it, with its version in the ETag header.</summary>
+    private static UserResponse Answer(User user, HttpResponse response)
+    {
+        response.Headers.ETag = user.ETag;
+        return UserResponse.From(user);
     }
 
     /// <summary>
@@ -202,48 +196,4 @@ public static class UsersApi
             extensions: new Dictionary<string, object?> { ["error"] = UserNotFoundTitle });
 
     private const string UserNotFoundTitle = "User not found";
-}
-
-/// <summary>What follows a write, whichever endpoint made it: metrics, logs, cache eviction, refusals.</summary>
-public sealed class UsersWrites(CachedReadsEviction eviction, UsersTelemetry telemetry, ILogger<UsersWrites> logger)
-{
-    public void Created(User user)
-    {
-        telemetry.UserCreated();
-        logger.UserCreated(user.Id);
-        eviction.Request();
-    }
-
-    public void Updated(User user)
-    {
-        telemetry.UserUpdated();
-        logger.UserUpdated(user.Id, user.Version);
-        eviction.Request();
-    }
-
-    public void Deleted(long id)
-    {
-        telemetry.UserDeleted();
-        logger.UserDeleted(id);
-        eviction.Request();
-    }
-
-    public ProblemHttpResult Refused(long? id, WriteOutcome outcome)
-    {
-        logger.WriteRefused(id, outcome);
-        return outcome switch
-        {
-            WriteOutcome.NotFound => UsersApi.UserNotFound(id ?? 0),
-            WriteOutcome.UsernameTaken => Problem(StatusCodes.Status409Conflict, "Username taken", "Another user has this username."),
-            WriteOutcome.EmailTaken => Problem(StatusCodes.Status409Conflict, "Email taken", "Another user has this email."),
-            WriteOutcome.VersionMismatch => Problem(StatusCodes.Status412PreconditionFailed, "User changed",
-                "The user is no longer at the version in If-Match. Read it again and retry with the new ETag."),
-            WriteOutcome.TooMuchContention => Problem(StatusCodes.Status409Conflict, "Too many concurrent writes",
-                "The user kept changing while this write was applied. Retry."),
-            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Not a refusal."),
-        };
-    }
-
-    private static ProblemHttpResult Problem(int status, string title, string detail) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail);
 }

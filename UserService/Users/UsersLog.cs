@@ -13,16 +13,13 @@ internal static partial class UsersLog
     public static partial void UserDeleted(this ILogger logger, long userId);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Refused a write to user {UserId}: {Outcome}")]
-    public static partial void WriteRefused(this ILogger logger, long? userId, WriteOutcome outcome);
+    public static partial void WriteRefused(this ILogger logger, long? userId, Store.WriteOutcome outcome);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Seeded the empty store with {Count} users")]
     public static partial void Seeded(this ILogger logger, int count);
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Repaired {Count} store index entries that a crash of the store left behind")]
     public static partial void Repaired(this ILogger logger, int count);
-
-    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "{Work} failed; it runs again in {RetryAfter}")]
-    public static partial void BackgroundWorkFailed(this ILogger logger, string work, TimeSpan retryAfter, Exception exception);
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "{Count} stored user documents cannot be read; their index entries are left as they are")]
     public static partial void UnreadableDocuments(this ILogger logger, int count);

@@ -1,41 +1,29 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AppHost;
 using StackExchange.Redis;
+using UserService.Users.Store;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 // The Redis client as the service configures it, so that the two differ only in what the service adds.
-var redisOptions = ConfigurationOptions.Parse(builder.Configuration.GetConnectionString("cache") ?? "localhost:6379");
+var redisOptions = ConfigurationOptions.Parse(builder.Configuration.GetConnectionString(ResourceNames.Cache) ?? "localhost:6379");
 redisOptions.SocketManager = SocketManager.ThreadPool;
 builder.Services.AddSingleton<IConnectionMultiplexer>(ConnectionMultiplexer.Connect(redisOptions));
 builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, BaselineJson.Default));
 
 var app = builder.Build();
 
-// The user service's key layout and page script: a hash of JSON documents and a sorted set of ids.
-var page = LuaScript.Prepare(
-    """
-    local ids = redis.call('ZRANGEBYSCORE', @order, '(' .. @after, '+inf', 'LIMIT', 0, @count)
-    if #ids == 0 then return ids end
-    local documents = redis.call('HMGET', @data, unpack(ids))
-    local page = {}
-    for i = 1, #ids do
-        page[#page + 1] = ids[i]
-        page[#page + 1] = documents[i]
-    end
-    return page
-    """);
-
 app.MapGet("/api/users/{id:long}", async (long id, IConnectionMultiplexer redis) =>
 {
-    var document = await redis.GetDatabase().HashGetAsync("users:data", id);
+    var document = await redis.GetDatabase().HashGetAsync(StoreLayout.Data, id);
     return document.IsNull ? Results.NotFound() : Results.Ok(Stored.Read(document).ToResponse(id));
 });
 
 app.MapGet("/api/users", async (IConnectionMultiplexer redis, long after = 0, int limit = 50) =>
 {
     var flat = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-        page, new { order = (RedisKey)"users:order", data = (RedisKey)"users:data", after, count = limit }))!;
+        StoreLayout.Page, new { order = StoreLayout.Order, data = StoreLayout.Data, after, count = limit }))!;
     var users = new UserResponse[flat.Length / 2];
     for (var i = 0; i < users.Length; i++)
     {

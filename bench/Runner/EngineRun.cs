@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using AppHost;
+using AppHost.Cache;
 
 namespace Bench;
 
@@ -66,16 +68,13 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
     private async Task<Server> StartStoreAsync(string dataDirectory)
     {
         var port = Server.FreePorts(1)[0];
-        string[] portArgs = ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1"];
+        var listen = EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture));
         var store = engine switch
         {
             "garnet" => Server.Start("garnet", port, "dotnet",
-            [
-                Build.GarnetServer, .. portArgs, "--lua", "--lua-transaction-mode",
-                "--aof", "--aof-commit-wait", "--checkpointdir", dataDirectory, "--device-type", "RandomAccess",
-            ], [], logDirectory),
+                [Build.GarnetServer, .. listen, .. EngineFlags.GarnetScripts, .. EngineFlags.GarnetDurability(dataDirectory)], [], logDirectory),
             "redis-server" => Server.Start("redis-server", port, "redis-server",
-                [.. portArgs, "--dir", dataDirectory, "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""], [], logDirectory),
+                [.. listen, .. EngineFlags.RedisServerDurability(dataDirectory), "--save", ""], [], logDirectory),
             _ => throw new ArgumentException($"Unknown engine '{engine}': garnet or redis-server."),
         };
         await store.WaitUntilReadyAsync(() => PingAsync(port));
@@ -92,13 +91,13 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
             new("ASPNETCORE_ENVIRONMENT", "Production"),
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port};http://127.0.0.1:{managementPort}"),
             new("Management__Port", managementPort.ToString(CultureInfo.InvariantCulture)),
-            new("ConnectionStrings__cache", $"127.0.0.1:{storePort}"),
+            new($"ConnectionStrings__{ResourceNames.Cache}", $"127.0.0.1:{storePort}"),
             new("RateLimiting__PermitLimit", "1000000000"),
             .. tokens.ServiceSettings(),
             .. options.ServiceSettings,
         ], logDirectory, Path.GetDirectoryName(Build.Output("UserService")));
         using var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{managementPort}/") };
-        await service.WaitUntilReadyAsync(async () => (await management.GetAsync("/health")).StatusCode == HttpStatusCode.OK);
+        await service.WaitUntilReadyAsync(async () => (await management.GetAsync(UserServiceContract.HealthPath)).StatusCode == HttpStatusCode.OK);
         return service;
     }
 
@@ -108,7 +107,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         var baseline = Server.Start("baseline", port, "dotnet", [Build.Output(Path.Combine("bench", "Baseline"))],
         [
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"),
-            new("ConnectionStrings__cache", $"127.0.0.1:{storePort}"),
+            new($"ConnectionStrings__{ResourceNames.Cache}", $"127.0.0.1:{storePort}"),
         ], logDirectory, Path.GetDirectoryName(Build.Output(Path.Combine("bench", "Baseline"))));
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         await baseline.WaitUntilReadyAsync(async () => (await client.GetAsync("/api/users/1")).StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound);

@@ -32,7 +32,7 @@ internal sealed class Tokens
             ["iss"] = Issuer,
             ["aud"] = Audience,
             ["sub"] = "bench",
-            ["scope"] = "users:read users:write",
+            ["scope"] = string.Join(' ', UserServiceContract.Scopes),
             ["nbf"] = now - 60,
             ["iat"] = now - 60,
             ["exp"] = now + 3600,

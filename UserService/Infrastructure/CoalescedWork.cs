@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace UserService.Users;
+namespace UserService.Infrastructure;
 
 /// <summary>
 /// Background work that runs whenever it is asked for, once at a time: requests that arrive while it runs
@@ -39,4 +39,10 @@ public abstract class CoalescedWork(ILogger logger) : BackgroundService
             }
         }
     }
+}
+
+internal static partial class CoalescedWorkLog
+{
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "{Work} failed; it runs again in {RetryAfter}")]
+    public static partial void BackgroundWorkFailed(this ILogger logger, string work, TimeSpan retryAfter, Exception exception);
 }

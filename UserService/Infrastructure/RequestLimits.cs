@@ -1,4 +1,4 @@
-namespace UserService;
+namespace UserService.Infrastructure;
 
 /// <summary>Bounds on what a single request may ask of the service.</summary>
 public static class RequestLimits

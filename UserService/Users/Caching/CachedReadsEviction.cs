@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.OutputCaching;
 
-namespace UserService.Users;
+using UserService.Infrastructure;
+
+namespace UserService.Users.Caching;
 
 /// <summary>
 /// Frees the cached reads that writes made unreachable. Freshness never depends on it (cached reads are

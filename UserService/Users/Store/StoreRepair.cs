@@ -1,6 +1,8 @@
 using StackExchange.Redis;
 
-namespace UserService.Users;
+using UserService.Infrastructure;
+
+namespace UserService.Users.Store;
 
 /// <summary>
 /// Repairs the store's indexes when the service starts and whenever its connection to the store comes back:

@@ -1,46 +1,13 @@
 using System.Text.Json;
 using StackExchange.Redis;
 
-namespace UserService.Users;
+namespace UserService.Users.Store;
 
 /// <summary>What a repair did: index entries it changed, and user documents it could not read.</summary>
 public readonly record struct RepairResult(int Changed, int Unreadable);
 
 public sealed partial class UserStore
 {
-    // Adds or removes one claim of a value, only if the user's document is still the one the repair judged
-    // by (empty for none) and the claim is still as it saw it: a write that raced the repair wins.
-    private static readonly LuaScript ReconcileClaimScript = LuaScript.Prepare(
-        """
-        if (redis.call('HGET', @data, @id) or '') ~= @expected then return 0 end
-        local owner = redis.call('HGET', @index, @value)
-        if @claim == '1' then
-            if owner then return 0 end
-            redis.call('HSET', @index, @value, @id)
-        else
-            if owner ~= @id then return 0 end
-            redis.call('HDEL', @index, @value)
-        end
-        redis.call('INCR', @generation)
-        return 1
-        """);
-
-    // Ids are never reused, so a user is listed exactly when its document exists.
-    private static readonly LuaScript ReconcileOrderScript = LuaScript.Prepare(
-        """
-        local exists = redis.call('HEXISTS', @data, @id) == 1
-        local listed = redis.call('ZSCORE', @order, @id)
-        if exists and not listed then
-            redis.call('ZADD', @order, @id, @id)
-        elseif listed and not exists then
-            redis.call('ZREM', @order, @id)
-        else
-            return 0
-        end
-        redis.call('INCR', @generation)
-        return 1
-        """);
-
     /// <summary>
     /// Brings the indexes back in line with the documents: removes entries that point at no user or at a
     /// user who does not point back, and adds the ones a user lacks. Scans rather than blocking the store,
@@ -52,7 +19,7 @@ public sealed partial class UserStore
         var database = redis.GetDatabase();
         var documents = new Dictionary<long, (RedisValue Json, StoredUser User)>();
         var unreadable = 0;
-        await foreach (var entry in database.HashScanAsync(DataKey).WithCancellation(cancellationToken))
+        await foreach (var entry in database.HashScanAsync(StoreLayout.Data).WithCancellation(cancellationToken))
         {
             try
             {
@@ -65,18 +32,18 @@ public sealed partial class UserStore
         }
 
         var changed = 0;
-        changed += await ReconcileIndexAsync(database, UsernameIndexKey, documents, static user => user.Username, cancellationToken);
-        changed += await ReconcileIndexAsync(database, EmailIndexKey, documents, static user => user.Email, cancellationToken);
+        changed += await ReconcileIndexAsync(database, StoreLayout.ByUsername, documents, static user => user.Username, cancellationToken);
+        changed += await ReconcileIndexAsync(database, StoreLayout.ByEmail, documents, static user => user.Email, cancellationToken);
 
         var ordered = new HashSet<long>();
-        await foreach (var entry in database.SortedSetScanAsync(OrderKey).WithCancellation(cancellationToken))
+        await foreach (var entry in database.SortedSetScanAsync(StoreLayout.Order).WithCancellation(cancellationToken))
         {
             ordered.Add((long)entry.Element);
         }
 
         foreach (var id in ordered.Except(documents.Keys).Concat(documents.Keys.Except(ordered)))
         {
-            changed += await ReconcileAsync(database, ReconcileOrderScript, new { data = DataKey, order = OrderKey, generation = GenerationKey, id });
+            changed += await ReconcileAsync(database, StoreLayout.ReconcileOrder, new { data = StoreLayout.Data, order = StoreLayout.Order, generation = StoreLayout.Generation, id });
         }
 
         return new RepairResult(changed, unreadable);
@@ -102,7 +69,7 @@ public sealed partial class UserStore
             }
 
             var expected = owner.Json.IsNull ? RedisValue.EmptyString : owner.Json;
-            changed += await ReconcileAsync(database, ReconcileClaimScript, new { data = DataKey, index, generation = GenerationKey, id, value, expected, claim = 0 });
+            changed += await ReconcileAsync(database, StoreLayout.ReconcileClaim, new { data = StoreLayout.Data, index, generation = StoreLayout.Generation, id, value, expected, claim = 0 });
         }
 
         foreach (var (id, (json, user)) in documents)
@@ -110,7 +77,7 @@ public sealed partial class UserStore
             var value = IndexValue(indexed(user));
             if (!claimed.Contains(value))
             {
-                changed += await ReconcileAsync(database, ReconcileClaimScript, new { data = DataKey, index, generation = GenerationKey, id, value, expected = json, claim = 1 });
+                changed += await ReconcileAsync(database, StoreLayout.ReconcileClaim, new { data = StoreLayout.Data, index, generation = StoreLayout.Generation, id, value, expected = json, claim = 1 });
             }
         }
 

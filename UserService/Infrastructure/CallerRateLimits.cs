@@ -2,13 +2,10 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Microsoft.Extensions.Hosting;
+namespace UserService.Infrastructure;
 
 /// <summary>How many requests one caller may make: a sliding window per caller.</summary>
 public sealed class RateLimitingOptions
@@ -28,21 +25,21 @@ public sealed class RateLimitingOptions
     public int SegmentsPerWindow { get; set; } = 4;
 }
 
-public static partial class Extensions
+public static class CallerRateLimits
 {
     /// <summary>
     /// Limits each caller (the token's subject or client id, else the client address) to
     /// <see cref="RateLimitingOptions.PermitLimit"/> requests per window. A rejected call gets 429, a
     /// <c>Retry-After</c> header and problem details. Probes and scrapes on the management port are not limited.
     /// </summary>
-    public static TBuilder AddDefaultRateLimiting<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    public static IHostApplicationBuilder AddCallerRateLimits(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitingOptions>()
             .BindConfiguration(RateLimitingOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.Services.AddRateLimiter(_ => { });
+        // The service defaults place the limiter after authentication; this is the limit it applies.
         builder.Services.AddOptions<RateLimiterOptions>()
             .Configure<IOptions<RateLimitingOptions>, IOptions<ManagementOptions>>((options, limits, management) =>
             {

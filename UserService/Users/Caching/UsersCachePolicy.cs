@@ -1,7 +1,9 @@
 using System.Globalization;
 using Microsoft.AspNetCore.OutputCaching;
 
-namespace UserService.Users;
+using UserService.Users.Store;
+
+namespace UserService.Users.Caching;
 
 /// <summary>
 /// Output caching for the user reads, shared by every replica through Redis.

@@ -4,7 +4,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using StackExchange.Redis;
 
-namespace UserService.Users;
+namespace UserService.Users.Store;
 
 /// <summary>
 /// What the service does while its store is out of reach. Each Redis call is bounded by the client's own

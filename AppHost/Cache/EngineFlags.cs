@@ -1,0 +1,36 @@
+namespace AppHost.Cache;
+
+/// <summary>
+/// The command-line flags the local engines run with, written once: the AppHost, the tests' store servers and
+/// the benchmark all start Garnet and redis-server with these.
+/// </summary>
+public static class EngineFlags
+{
+    /// <summary>A local store serves this machine only.</summary>
+    public const string Loopback = "127.0.0.1";
+
+    /// <summary>
+    /// Scripts keep multi-key writes atomic; Garnet runs scripts concurrently unless transaction mode locks
+    /// the keys a script declares.
+    /// </summary>
+    public static readonly string[] GarnetScripts = ["--lua", "--lua-transaction-mode"];
+
+    /// <summary>
+    /// Every write goes to the append-only file under <paramref name="dataDirectory"/>; on start the latest
+    /// checkpoint and the file are replayed. Answers wait for the file's commit: without that, a kill -9 was
+    /// seen to lose an acknowledged write. The default native device needs libaio, which a plain Linux
+    /// install may lack.
+    /// </summary>
+    public static string[] GarnetDurability(string dataDirectory) =>
+        ["--aof", "--aof-commit-wait", "--recover", "--checkpointdir", dataDirectory, "--device-type", "RandomAccess"];
+
+    /// <summary>
+    /// redis-server keeps an append-only file in <paramref name="dataDirectory"/>, flushed to disk every second:
+    /// a crash of the process loses nothing acknowledged, a crash of the machine at most a second.
+    /// </summary>
+    public static string[] RedisServerDurability(string dataDirectory) =>
+        ["--dir", dataDirectory, "--appendonly", "yes", "--appendfsync", "everysec"];
+
+    /// <summary>Where an engine listens: <paramref name="port"/> on the loopback interface only.</summary>
+    public static string[] Listen(string port) => ["--port", port, "--bind", Loopback];
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace UserService.Users.Store;
+
+public static class StoreExtensions
+{
+    /// <summary>The connection string the store is reached through; the AppHost's cache resource provides it.</summary>
+    public const string ConnectionName = "cache";
+
+    /// <summary>The store: its Redis connection, its resilience, and the repair that runs after a store crash.</summary>
+    public static IHostApplicationBuilder AddUserStore(this IHostApplicationBuilder builder)
+    {
+        builder.AddRedisClient(ConnectionName, configureOptions: StoreResilience.Configure);
+        builder.AddStoreResilience();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddHostedService<StoreRepair>();
+
+        return builder;
+    }
+}

@@ -1,0 +1,174 @@
+using StackExchange.Redis;
+
+namespace UserService.Users.Store;
+
+/// <summary>
+/// The one place that knows how users are laid out in Redis, and the scripts that change them:
+/// <list type="bullet">
+/// <item><see cref="Data"/>, a hash from id to the user's JSON document;</item>
+/// <item><see cref="Order"/>, a sorted set of ids, for keyset pagination;</item>
+/// <item><see cref="ByUsername"/> and <see cref="ByEmail"/>, hashes from the lowercased value to the id;</item>
+/// <item><see cref="NextId"/>, the id counter; <see cref="Generation"/>, bumped by every write.</item>
+/// </list>
+/// Every write is one script that changes the document and its indexes together, so no reader ever sees an
+/// index entry without its user. Scripts name every key they touch (Garnet locks exactly those).
+/// <para>
+/// A crash can still cut a script short: Garnet logs and replays a script's writes one by one. So each
+/// script writes in an order where any prefix only leaves index entries that point at no user, or at a user
+/// who does not point back: readers ignore those, and the repair removes them.
+/// </para>
+/// The benchmark's baseline compiles this file too, so that it reads the same layout with the same script.
+/// </summary>
+public static class StoreLayout
+{
+    public static readonly RedisKey Data = "users:data";
+    public static readonly RedisKey Order = "users:order";
+    public static readonly RedisKey ByUsername = "users:by-username";
+    public static readonly RedisKey ByEmail = "users:by-email";
+    public static readonly RedisKey NextId = "users:next-id";
+    public static readonly RedisKey Generation = "users:generation";
+
+    /// <summary>Every key of the layout, for tools that look at the store as a whole.</summary>
+    public static readonly RedisKey[] Keys = [Data, Order, ByUsername, ByEmail, NextId, Generation];
+
+    /// <summary>Users with an id above <c>@after</c>, at most <c>@count</c>, as id and document in turn.</summary>
+    public static readonly LuaScript Page = LuaScript.Prepare(
+        """
+        local ids = redis.call('ZRANGEBYSCORE', @order, '(' .. @after, '+inf', 'LIMIT', 0, @count)
+        if #ids == 0 then return ids end
+        local documents = redis.call('HMGET', @data, unpack(ids))
+        local page = {}
+        for i = 1, #ids do
+            if documents[i] then
+                page[#page + 1] = ids[i]
+                page[#page + 1] = documents[i]
+            end
+        end
+        return page
+        """);
+
+    /// <summary>The id and document that an index entry points at, or nothing.</summary>
+    public static readonly LuaScript Lookup = LuaScript.Prepare(
+        """
+        local id = redis.call('HGET', @index, @value)
+        if not id then return {} end
+        return { id, redis.call('HGET', @data, id) }
+        """);
+
+    // A value is taken when its entry points at another user who still exists. An entry whose user is gone
+    // was left by a write that a crash cut short: the value is free.
+    private const string Taken =
+        """
+        local function taken(index, value, id)
+            local owner = redis.call('HGET', index, value)
+            return owner and owner ~= id and redis.call('HEXISTS', @data, owner) == 1
+        end
+
+        """;
+
+    /// <summary>Answers the new id, or <see cref="ScriptAnswer.UsernameTaken"/> or <see cref="ScriptAnswer.EmailTaken"/>.</summary>
+    public static readonly LuaScript Create = LuaScript.Prepare(Taken +
+        """
+        if taken(@usernames, @username, '') then return 'UsernameTaken' end
+        if taken(@emails, @email, '') then return 'EmailTaken' end
+        redis.call('INCR', @generation)
+        local id = redis.call('INCR', @nextId)
+        redis.call('ZADD', @order, id, id)
+        redis.call('HSET', @usernames, @username, id)
+        redis.call('HSET', @emails, @email, id)
+        redis.call('HSET', @data, id, @document)
+        return id
+        """);
+
+    /// <summary>Replaces the document if it is still <c>@expected</c>; answers a <see cref="ScriptAnswer"/>.</summary>
+    public static readonly LuaScript Update = LuaScript.Prepare(Taken +
+        """
+        local current = redis.call('HGET', @data, @id)
+        if not current then return 'Gone' end
+        if current ~= @expected then return 'Changed' end
+        local renamed = @newUsername ~= @oldUsername
+        local readdressed = @newEmail ~= @oldEmail
+        if renamed and taken(@usernames, @newUsername, @id) then return 'UsernameTaken' end
+        if readdressed and taken(@emails, @newEmail, @id) then return 'EmailTaken' end
+        redis.call('INCR', @generation)
+        if renamed then redis.call('HSET', @usernames, @newUsername, @id) end
+        if readdressed then redis.call('HSET', @emails, @newEmail, @id) end
+        redis.call('HSET', @data, @id, @document)
+        if renamed then redis.call('HDEL', @usernames, @oldUsername) end
+        if readdressed then redis.call('HDEL', @emails, @oldEmail) end
+        return 'Applied'
+        """);
+
+    /// <summary>Deletes the user if its document is still <c>@expected</c>; answers a <see cref="ScriptAnswer"/>.</summary>
+    public static readonly LuaScript Delete = LuaScript.Prepare(
+        """
+        local current = redis.call('HGET', @data, @id)
+        if not current then return 'Gone' end
+        if current ~= @expected then return 'Changed' end
+        redis.call('INCR', @generation)
+        redis.call('HDEL', @data, @id)
+        redis.call('ZREM', @order, @id)
+        redis.call('HDEL', @usernames, @username)
+        redis.call('HDEL', @emails, @email)
+        return 'Applied'
+        """);
+
+    /// <summary>
+    /// Adds (<c>@claim</c> 1) or removes (0) one index entry, only if the user's document is still the one the
+    /// repair judged by (empty for none) and the entry is still as it saw it: a write that raced the repair
+    /// wins. Answers 1 when it changed the entry.
+    /// </summary>
+    public static readonly LuaScript ReconcileClaim = LuaScript.Prepare(
+        """
+        if (redis.call('HGET', @data, @id) or '') ~= @expected then return 0 end
+        local owner = redis.call('HGET', @index, @value)
+        if @claim == '1' then
+            if owner then return 0 end
+            redis.call('HSET', @index, @value, @id)
+        else
+            if owner ~= @id then return 0 end
+            redis.call('HDEL', @index, @value)
+        end
+        redis.call('INCR', @generation)
+        return 1
+        """);
+
+    /// <summary>
+    /// Lists the user exactly when its document exists (ids are never reused). Answers 1 when it changed
+    /// the order.
+    /// </summary>
+    public static readonly LuaScript ReconcileOrder = LuaScript.Prepare(
+        """
+        local exists = redis.call('HEXISTS', @data, @id) == 1
+        local listed = redis.call('ZSCORE', @order, @id)
+        if exists and not listed then
+            redis.call('ZADD', @order, @id, @id)
+        elseif listed and not exists then
+            redis.call('ZREM', @order, @id)
+        else
+            return 0
+        end
+        redis.call('INCR', @generation)
+        return 1
+        """);
+
+    /// <summary>What a write script answers, by name: the scripts return these words.</summary>
+    public enum ScriptAnswer
+    {
+        Applied,
+        UsernameTaken,
+        EmailTaken,
+
+        /// <summary>The document is no longer the one the write was based on.</summary>
+        Changed,
+
+        /// <summary>The user no longer exists.</summary>
+        Gone,
+    }
+
+    /// <summary>Reads a script's answer; a word that is not a <see cref="ScriptAnswer"/> is a bug, not data.</summary>
+    public static ScriptAnswer AnswerOf(RedisResult result) =>
+        Enum.TryParse<ScriptAnswer>(result.ToString(), ignoreCase: false, out var answer) && answer.ToString() == result.ToString()
+            ? answer
+            : throw new InvalidOperationException($"A store script answered '{result}', which is not a {nameof(ScriptAnswer)}.");
+}

@@ -1,0 +1,209 @@
+using System.Text.Json;
+using Polly;
+using Polly.Registry;
+using StackExchange.Redis;
+
+namespace UserService.Users.Store;
+
+/// <summary>
+/// Users in Redis, laid out as <see cref="StoreLayout"/> says. Updates and deletes are optimistic: the
+/// script applies only if the document is still the one read.
+/// </summary>
+public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider clock, UsersTelemetry telemetry, ResiliencePipelineProvider<string> resilience)
+{
+    private const int MaxWriteAttempts = 16;
+
+    private readonly ResiliencePipeline pipeline = resilience.GetPipeline(StoreResilience.PipelineName);
+
+    /// <summary>Every Redis call goes through the store's pipeline: a timeout, and a circuit breaker that fails fast during an outage.</summary>
+    private ValueTask<T> CallAsync<T>(Func<IDatabase, Task<T>> call) =>
+        pipeline.ExecuteAsync(static async (state, _) => await state.call(state.database), (call, database: redis.GetDatabase()));
+
+    public async Task<User?> FindAsync(long id)
+    {
+        using var operation = telemetry.StartStoreOperation("find");
+        var document = await CallAsync(database => database.HashGetAsync(StoreLayout.Data, id));
+        return document.IsNull ? null : Deserialize(document).WithId(id);
+    }
+
+    public async Task<User?> FindByUsernameAsync(string username) =>
+        await LookupAsync("find-by-username", StoreLayout.ByUsername, IndexValue(username), static user => user.Username);
+
+    public async Task<User?> FindByEmailAsync(string email) =>
+        await LookupAsync("find-by-email", StoreLayout.ByEmail, IndexValue(email), static user => user.Email);
+
+    /// <summary>Up to <paramref name="limit"/> users with an id above <paramref name="after"/>, in id order.</summary>
+    public async Task<UserPage> ListAsync(long after, int limit)
+    {
+        using var operation = telemetry.StartStoreOperation("list");
+        // One more than asked tells whether another page follows, without a second round trip.
+        var result = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Page, new { order = StoreLayout.Order, data = StoreLayout.Data, after, count = limit + 1 }));
+
+        var flat = (RedisResult[])result!;
+        var users = new List<User>(Math.Min(limit, flat.Length / 2));
+        for (var i = 0; i + 1 < flat.Length && users.Count < limit; i += 2)
+        {
+            users.Add(Deserialize((RedisValue)flat[i + 1]).WithId((long)flat[i]));
+        }
+
+        return new UserPage(users, HasMore: flat.Length / 2 > limit);
+    }
+
+    /// <summary>Whether any user was ever created: the seed only goes into a store that never had one.</summary>
+    public async Task<bool> IsEmptyAsync() => !await CallAsync(database => database.KeyExistsAsync(StoreLayout.NextId));
+
+    public async Task<WriteResult> CreateAsync(UserFields fields)
+    {
+        using var operation = telemetry.StartStoreOperation("create");
+        var now = clock.GetUtcNow();
+        var document = new StoredUser(fields.Username, fields.Email, fields.DisplayName, now, now, Version: 1);
+
+        var answer = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Create, new
+        {
+            usernames = StoreLayout.ByUsername,
+            emails = StoreLayout.ByEmail,
+            nextId = StoreLayout.NextId,
+            data = StoreLayout.Data,
+            order = StoreLayout.Order,
+            generation = StoreLayout.Generation,
+            username = IndexValue(fields.Username),
+            email = IndexValue(fields.Email),
+            document = Serialize(document),
+        }));
+
+        return answer.Resp2Type == ResultType.Integer
+            ? new(WriteOutcome.Done, document.WithId((long)answer))
+            : Refusal(StoreLayout.AnswerOf(answer));
+    }
+
+    /// <summary>
+    /// Replaces the mutable fields. With <paramref name="expectedVersion"/>, only the user at that version is
+    /// replaced; without it, the write is retried on top of whatever a concurrent writer left.
+    /// </summary>
+    public async Task<WriteResult> UpdateAsync(long id, UserFields fields, long? expectedVersion)
+    {
+        using var operation = telemetry.StartStoreOperation("update");
+        return await WriteOptimisticallyAsync(id, expectedVersion, async (current, stored) =>
+        {
+            var replacement = stored with
+            {
+                Username = fields.Username,
+                Email = fields.Email,
+                DisplayName = fields.DisplayName,
+                UpdatedAt = clock.GetUtcNow(),
+                Version = stored.Version + 1,
+            };
+
+            var answer = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Update, new
+            {
+                data = StoreLayout.Data,
+                usernames = StoreLayout.ByUsername,
+                emails = StoreLayout.ByEmail,
+                generation = StoreLayout.Generation,
+                id,
+                expected = current,
+                document = Serialize(replacement),
+                oldUsername = IndexValue(stored.Username),
+                newUsername = IndexValue(fields.Username),
+                oldEmail = IndexValue(stored.Email),
+                newEmail = IndexValue(fields.Email),
+            }));
+
+            return Outcome(StoreLayout.AnswerOf(answer), replacement.WithId(id));
+        });
+    }
+
+    public async Task<WriteResult> DeleteAsync(long id, long? expectedVersion)
+    {
+        using var operation = telemetry.StartStoreOperation("delete");
+        return await WriteOptimisticallyAsync(id, expectedVersion, async (current, stored) =>
+        {
+            var answer = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Delete, new
+            {
+                data = StoreLayout.Data,
+                order = StoreLayout.Order,
+                usernames = StoreLayout.ByUsername,
+                emails = StoreLayout.ByEmail,
+                generation = StoreLayout.Generation,
+                id,
+                expected = current,
+                username = IndexValue(stored.Username),
+                email = IndexValue(stored.Email),
+            }));
+
+            return Outcome(StoreLayout.AnswerOf(answer), stored.WithId(id));
+        });
+    }
+
+    /// <summary>
+    /// Reads the user, checks the version the caller expects, and hands the document to
+    /// <paramref name="write"/>, whose script applies only if the document is still the one read. A write
+    /// that finds it changed (null) starts over from a fresh read.
+    /// </summary>
+    private async Task<WriteResult> WriteOptimisticallyAsync(long id, long? expectedVersion, Func<RedisValue, StoredUser, Task<WriteResult?>> write)
+    {
+        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+        {
+            var current = await CallAsync(database => database.HashGetAsync(StoreLayout.Data, id));
+            if (current.IsNull)
+            {
+                return new(WriteOutcome.NotFound);
+            }
+
+            var stored = Deserialize(current);
+            if (expectedVersion is { } expected && stored.Version != expected)
+            {
+                return new(WriteOutcome.VersionMismatch, stored.WithId(id));
+            }
+
+            if (await write(current, stored) is { } result)
+            {
+                return result;
+            }
+        }
+
+        return new(WriteOutcome.TooMuchContention);
+    }
+
+    /// <summary>What a write script's answer means for the caller; changed since it was read is null: read again.</summary>
+    private static WriteResult? Outcome(StoreLayout.ScriptAnswer answer, User user) => answer switch
+    {
+        StoreLayout.ScriptAnswer.Applied => new WriteResult(WriteOutcome.Done, user),
+        StoreLayout.ScriptAnswer.Changed => null,
+        _ => Refusal(answer),
+    };
+
+    private static WriteResult Refusal(StoreLayout.ScriptAnswer answer) => new(answer switch
+    {
+        StoreLayout.ScriptAnswer.UsernameTaken => WriteOutcome.UsernameTaken,
+        StoreLayout.ScriptAnswer.EmailTaken => WriteOutcome.EmailTaken,
+        StoreLayout.ScriptAnswer.Gone => WriteOutcome.NotFound,
+        _ => throw new InvalidOperationException($"A store script answered {answer} where a refusal was due."),
+    });
+
+    /// <summary>A number that changes whenever any user changes: cached reads are keyed by it.</summary>
+    public async Task<long> GenerationAsync() => (long?)await CallAsync(database => database.StringGetAsync(StoreLayout.Generation)) ?? 0;
+
+    private async Task<User?> LookupAsync(string operationName, RedisKey index, string value, Func<StoredUser, string> indexed)
+    {
+        using var operation = telemetry.StartStoreOperation(operationName);
+        var result = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Lookup, new { index, data = StoreLayout.Data, value })))!;
+        if (result.Length != 2 || result[1].IsNull)
+        {
+            return null;
+        }
+
+        // An entry left by a rename that a crash cut short points at a user who no longer has the value.
+        var user = Deserialize((RedisValue)result[1]);
+        return IndexValue(indexed(user)) == value ? user.WithId((long)result[0]) : null;
+    }
+
+    // Uniqueness ignores case: the indexes hold the lowercased value.
+    private static string IndexValue(string value) => value.ToLowerInvariant();
+
+    private static byte[] Serialize(StoredUser user) => JsonSerializer.SerializeToUtf8Bytes(user, UsersJsonContext.Default.StoredUser);
+
+    private static StoredUser Deserialize(RedisValue json) =>
+        JsonSerializer.Deserialize((byte[])json!, UsersJsonContext.Default.StoredUser)
+        ?? throw new InvalidDataException("A stored user document is null.");
+}
