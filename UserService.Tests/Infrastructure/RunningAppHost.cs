@@ -16,6 +16,9 @@ public sealed class RunningAppHost : IAsyncDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>How long a resource command (start, stop, the token command) may take before the test fails.</summary>
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(1);
+
     private RunningAppHost(DistributedApplication app, string engine, string dataDirectory, string password, ResourceLogs logs)
     {
         App = app;
@@ -63,15 +66,13 @@ public sealed class RunningAppHost : IAsyncDisposable
             // Tests speak plain HTTP; a missing development certificate is expected.
             .AddFilter("Aspire.Hosting.Dcp.DcpHost", LogLevel.Error));
 
-        // The tests mint their own tokens; the service learns their signing key next to any of its own.
+        // The tests mint their own tokens (the service learns their signing key next to any of its own), and
+        // the races and walks send hundreds of requests a second with one token.
         var userService = builder.CreateResourceBuilder<ProjectResource>(ResourceNames.UserService);
-        foreach (var (key, value) in TestTokens.ServiceSettings(separator: "__"))
+        foreach (var (key, value) in ServiceSettings.Common().AsEnvironment())
         {
             userService.WithEnvironment(key, value);
         }
-
-        // The races and walks send hundreds of requests a second with one token.
-        userService.WithEnvironment("RateLimiting__PermitLimit", "1000000");
 
         // Tests run without the dashboard, so nothing receives telemetry: a service told to export it would
         // spend each shutdown retrying, past the time the orchestrator allows a process to stop.
@@ -136,6 +137,24 @@ public sealed class RunningAppHost : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"Fewer than {expected} userservice replicas reported running.");
+    }
+
+    /// <summary>
+    /// Runs a dashboard command on a resource, as a person clicking it would; fails the test when the command
+    /// fails or takes longer than <see cref="CommandTimeout"/>.
+    /// </summary>
+    public Task<ExecuteCommandResult> ExecuteCommandAsync(string resourceId, string command) =>
+        BoundedAsync(App.ResourceCommands.ExecuteCommandAsync(resourceId, command, TestContext.Current.CancellationToken), command, resourceId);
+
+    /// <inheritdoc cref="ExecuteCommandAsync(string, string)"/>
+    public Task<ExecuteCommandResult> ExecuteCommandAsync(IResource resource, string command) =>
+        BoundedAsync(App.ResourceCommands.ExecuteCommandAsync(resource, command, TestContext.Current.CancellationToken), command, resource.Name);
+
+    private static async Task<ExecuteCommandResult> BoundedAsync(Task<ExecuteCommandResult> execution, string command, string target)
+    {
+        var result = await execution.WaitAsync(CommandTimeout, TestContext.Current.CancellationToken);
+        Assert.True(result.Success, $"The {command} command on {target} failed: {result.Message}");
+        return result;
     }
 
     public IResource Resource(string name) =>

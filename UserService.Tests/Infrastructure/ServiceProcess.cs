@@ -45,15 +45,12 @@ public sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        var settings = new Dictionary<string, string>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = environment,
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{apiPort};http://127.0.0.1:{managementPort}",
-            ["Management__Port"] = managementPort.ToString(),
-            ["ConnectionStrings__cache"] = storeConnectionString,
-            ["RateLimiting__PermitLimit"] = "1000000",
-        };
-        foreach (var (key, value) in settings.Concat(TestTokens.ServiceSettings(separator: "__")))
+        var settings = ServiceSettings.Common();
+        settings["ASPNETCORE_ENVIRONMENT"] = environment;
+        settings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{apiPort};http://127.0.0.1:{managementPort}";
+        settings[ServiceSettings.ManagementPort] = managementPort.ToString();
+        settings[ServiceSettings.Store] = storeConnectionString;
+        foreach (var (key, value) in settings.AsEnvironment())
         {
             startInfo.Environment[key] = value;
         }
@@ -88,9 +85,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Sends SIGTERM, as an orchestrator does to stop a container.</summary>
     public async Task TerminateAsync()
     {
-        using var kill = Process.Start("kill", ["-TERM", process.Id.ToString()])!;
-        await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(0, kill.ExitCode);
+        await ProcessControl.SignalAsync(process, "TERM");
     }
 
     /// <summary>The exit code, once the process has exited within <paramref name="timeout"/>.</summary>
@@ -102,12 +97,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-
+        await ProcessControl.KillAsync(process);
         process.Dispose();
     }
 

@@ -87,12 +87,7 @@ public abstract class StoreServer(string engine) : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private async Task SignalAsync(string signal)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", process!.Id.ToString()])!;
-        await kill.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-        Assert.Equal(0, kill.ExitCode);
-    }
+    private Task SignalAsync(string signal) => ProcessControl.SignalAsync(process!, signal);
 
     private string ConnectionString(int database) => $"127.0.0.1:{port},defaultDatabase={database},abortConnect=false";
 }

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using UserService.Users;
 
 namespace UserService.Tests.Infrastructure;
 
@@ -18,7 +19,7 @@ public static class TestTokens
     public const string Audience = "http://localhost:5080";
     public const string Subject = "test-user";
 
-    public static readonly string[] AllScopes = ["users:read", "users:write"];
+    public static readonly string[] AllScopes = [UsersScopes.Read, UsersScopes.Write];
 
     /// <summary>The signing key, base64 as <c>Authentication:Schemes:Bearer:SigningKeys:n:Value</c> takes it.</summary>
     public static string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
@@ -27,13 +28,13 @@ public static class TestTokens
     /// The configuration that makes a service accept these tokens, at index 1 of the issuers and keys:
     /// index 0 is where <c>dotnet user-jwts</c> puts its own.
     /// </summary>
-    public static IEnumerable<KeyValuePair<string, string>> ServiceSettings(string separator = ":")
+    public static IEnumerable<KeyValuePair<string, string>> ServiceSettings()
     {
-        var prefix = string.Join(separator, "Authentication", "Schemes", "Bearer");
-        yield return new($"{prefix}{separator}ValidIssuers{separator}1", Issuer);
-        yield return new($"{prefix}{separator}ValidAudiences{separator}1", Audience);
-        yield return new($"{prefix}{separator}SigningKeys{separator}1{separator}Issuer", Issuer);
-        yield return new($"{prefix}{separator}SigningKeys{separator}1{separator}Value", SigningKey);
+        const string Prefix = "Authentication:Schemes:Bearer";
+        yield return new($"{Prefix}:ValidIssuers:1", Issuer);
+        yield return new($"{Prefix}:ValidAudiences:1", Audience);
+        yield return new($"{Prefix}:SigningKeys:1:Issuer", Issuer);
+        yield return new($"{Prefix}:SigningKeys:1:Value", SigningKey);
     }
 
     public static string Create(

@@ -53,6 +53,38 @@ public static class TestUsers
         var created = await response.Content.ReadFromJsonAsync<UserDto>(cancellation);
         return (response, created!);
     }
+
+    /// <summary>Creates a new unique user, or <paramref name="user"/>, and returns it with the ETag it was created at.</summary>
+    public static async Task<(UserDto User, string ETag)> CreateWithETagAsync(this HttpClient api, NewUser? user = null)
+    {
+        var (response, created) = await api.CreateAsync(user ?? Unique());
+        using (response)
+        {
+            return (created, response.Headers.ETag!.ToString());
+        }
+    }
+
+    /// <summary>
+    /// Replaces the user's fields, with <paramref name="ifMatch"/> sent as it is (a stale or malformed value
+    /// too) when there is one.
+    /// </summary>
+    public static Task<HttpResponseMessage> ReplaceUserAsync(this HttpClient api, long id, NewUser replacement, string? ifMatch = null) =>
+        api.SendWithIfMatchAsync(HttpMethod.Put, id, ifMatch, JsonContent.Create(replacement));
+
+    /// <summary>Deletes the user, with <paramref name="ifMatch"/> sent as it is when there is one.</summary>
+    public static Task<HttpResponseMessage> DeleteUserAsync(this HttpClient api, long id, string? ifMatch = null) =>
+        api.SendWithIfMatchAsync(HttpMethod.Delete, id, ifMatch, content: null);
+
+    private static async Task<HttpResponseMessage> SendWithIfMatchAsync(this HttpClient api, HttpMethod method, long id, string? ifMatch, HttpContent? content)
+    {
+        using var request = new HttpRequestMessage(method, $"/api/users/{id}") { Content = content };
+        if (ifMatch is not null)
+        {
+            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
+        return await api.SendAsync(request, TestContext.Current.CancellationToken);
+    }
 }
 
 /// <summary>The RFC 9457 fields the tests read.</summary>

@@ -22,7 +22,7 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
     protected virtual bool TrustsTestTokens => true;
 
     /// <summary>Requests one caller may make per second: out of the way, unless a test is about the limit.</summary>
-    protected virtual int RequestsPerWindow => 1_000_000;
+    protected virtual int RequestsPerWindow => ServiceSettings.UnlimitedRequests;
 
     public async ValueTask InitializeAsync()
     {
@@ -45,12 +45,11 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environment);
-        builder.UseSetting("ConnectionStrings:cache", connectionString);
+        builder.UseSetting(ServiceSettings.Store, connectionString);
         // Any port the test server never uses: management endpoints stay unreachable here, as on a public port.
-        builder.UseSetting("Management:Port", "65535");
+        builder.UseSetting(ServiceSettings.ManagementPort, "65535");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting("RateLimiting:PermitLimit", RequestsPerWindow.ToString());
-        foreach (var (key, value) in TrustsTestTokens ? TestTokens.ServiceSettings() : [])
+        foreach (var (key, value) in ServiceSettings.Common(RequestsPerWindow, TrustsTestTokens))
         {
             builder.UseSetting(key, value);
         }
@@ -93,6 +92,6 @@ public sealed class StoreDownUserService(GarnetStoreServer store) : UserServiceF
     protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.UseSetting("ConnectionStrings:cache", $"127.0.0.1:{FreePort.Next()},abortConnect=false");
+        builder.UseSetting(ServiceSettings.Store, $"127.0.0.1:{FreePort.Next()},abortConnect=false");
     }
 }

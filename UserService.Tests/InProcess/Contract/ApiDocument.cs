@@ -1,0 +1,85 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Json.Schema;
+
+namespace UserService.Tests.InProcess.Contract;
+
+/// <summary>
+/// The OpenAPI document the service serves, used as a contract: it says which statuses an operation may
+/// answer, and checks an answer's content type, headers and body against what it documents, with a
+/// JSON Schema validator (OpenAPI 3.1 schemas are JSON Schema 2020-12).
+/// </summary>
+public sealed class ApiDocument(JsonNode document)
+{
+    /// <summary>Every operation: its id, method and path template.</summary>
+    public IEnumerable<(string OperationId, string Method, string Path)> Operations =>
+        from path in document["paths"]!.AsObject()
+        from operation in path.Value!.AsObject()
+        select ((string)operation.Value!["operationId"]!, operation.Key, path.Key);
+
+    /// <summary>The statuses <paramref name="operationId"/> documents.</summary>
+    public IEnumerable<string> StatusesOf(string operationId) => Responses(operationId).Select(response => response.Key);
+
+    /// <summary>Fails unless the document lists the answer's status for the operation and the answer matches it.</summary>
+    public async Task AssertConformsAsync(string operationId, HttpResponseMessage response)
+    {
+        var status = ((int)response.StatusCode).ToString();
+        var documented = Responses(operationId).FirstOrDefault(pair => pair.Key == status).Value
+            ?? throw Xunit.Sdk.FailException.ForFailure($"{operationId} answered {status}, which the document does not list.");
+
+        foreach (var (name, header) in documented["headers"]?.AsObject() ?? [])
+        {
+            var values = response.Headers.TryGetValues(name, out var found) ? found
+                : response.Content.Headers.TryGetValues(name, out var onContent) ? onContent : null;
+            if ((bool?)header!["required"] == true)
+            {
+                Assert.True(values is not null, $"{operationId} {status} lacks the documented header {name}.");
+            }
+
+            if (values is not null && (string?)header["schema"]!["type"] == "integer")
+            {
+                Assert.True(long.TryParse(values.Single(), out _), $"{operationId} {status}: {name} is not an integer.");
+            }
+        }
+
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        if (documented["content"] is not JsonObject content)
+        {
+            Assert.True(body.Length == 0, $"{operationId} {status} documents no body but sent: {body}");
+            return;
+        }
+
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        var schema = content.FirstOrDefault(pair => pair.Key == mediaType).Value?["schema"]
+            ?? throw Xunit.Sdk.FailException.ForFailure($"{operationId} {status} answered {mediaType}, not one of {string.Join(", ", content.Select(pair => pair.Key))}.");
+        var results = Compile(schema).Evaluate(JsonDocument.Parse(body).RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+        Assert.True(results.IsValid, $"{operationId} {status} does not match its schema: {body}\n{Errors(results)}");
+    }
+
+    private IEnumerable<KeyValuePair<string, JsonNode?>> Responses(string operationId)
+    {
+        var (_, method, path) = Operations.Single(operation => operation.OperationId == operationId);
+        return document["paths"]![path]![method]!["responses"]!.AsObject();
+    }
+
+    /// <summary>The schema, with the document's components as its definitions so that references resolve.</summary>
+    private JsonSchema Compile(JsonNode schema)
+    {
+        var root = schema.DeepClone().AsObject();
+        root["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+        root["$defs"] = document["components"]!["schemas"]!.DeepClone();
+        var text = root.ToJsonString().Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal);
+        return JsonSchema.FromText(text, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
+    }
+
+    private static string Errors(EvaluationResults results) =>
+        string.Join("\n", (results.Details ?? []).Where(detail => detail.Errors is not null)
+            .SelectMany(detail => detail.Errors!.Select(error => $"{detail.InstanceLocation}: {error.Value}")));
+}
+
+/// <summary>Request bodies written as JSON text, valid or not.</summary>
+internal static class Bodies
+{
+    public static StringContent Json(string json) => new(json, new MediaTypeHeaderValue("application/json"));
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Registry;
+using Polly.Testing;
+using StackExchange.Redis;
+using UserService.Tests.Infrastructure;
+using UserService.Users.Store;
+
+namespace UserService.Tests.InProcess.Reliability;
+
+/// <summary>Store calls go through a circuit breaker that opens on Redis failures and on nothing else.</summary>
+public sealed class StorePipelineTests(GarnetUserService factory) : IClassFixture<GarnetUserService>
+{
+    private ResiliencePipeline Pipeline =>
+        factory.Services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(StoreResilience.PipelineName);
+
+    [Fact]
+    public void PipelineIsOneCircuitBreakerWithTheDocumentedSettings()
+    {
+        var descriptor = Pipeline.GetPipelineDescriptor();
+
+        var breaker = Assert.IsType<CircuitBreakerStrategyOptions>(Assert.Single(descriptor.Strategies).Options);
+        Assert.Equal(StoreResilience.BreakDuration, breaker.BreakDuration);
+        Assert.Equal(0.5, breaker.FailureRatio);
+        Assert.Equal(TimeSpan.FromSeconds(5), breaker.SamplingDuration);
+    }
+
+    [Fact]
+    public async Task BreakerOpensAfterRedisFailuresAndThenFailsFastWithoutCallingTheStore()
+    {
+        var pipeline = Pipeline;
+        for (var i = 0; i < 4; i++)
+        {
+            await Assert.ThrowsAsync<RedisConnectionException>(async () => await pipeline.ExecuteAsync<int>(
+                _ => throw new RedisConnectionException(ConnectionFailureType.SocketFailure, "store down"), TestContext.Current.CancellationToken));
+        }
+
+        var called = false;
+        await Assert.ThrowsAsync<BrokenCircuitException>(async () => await pipeline.ExecuteAsync(_ =>
+        {
+            called = true;
+            return ValueTask.FromResult(0);
+        }, TestContext.Current.CancellationToken));
+        Assert.False(called);
+    }
+
+    [Fact]
+    public async Task FailuresThatAreNotAboutTheStoreDoNotCount()
+    {
+        var breaker = Assert.IsType<CircuitBreakerStrategyOptions>(Pipeline.GetPipelineDescriptor().Strategies.Single().Options);
+        var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+
+        var handlesTimeout = await breaker.ShouldHandle(new CircuitBreakerPredicateArguments<object>(
+            context, Outcome.FromException<object>(new RedisTimeoutException("slow", CommandStatus.Sent))));
+        var handlesBug = await breaker.ShouldHandle(new CircuitBreakerPredicateArguments<object>(
+            context, Outcome.FromException<object>(new InvalidDataException("corrupt document"))));
+
+        Assert.True(handlesTimeout);
+        Assert.False(handlesBug);
+    }
+}

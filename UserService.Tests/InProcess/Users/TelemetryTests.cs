@@ -1,0 +1,146 @@
+using System.Collections;
+using System.Diagnostics;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+using UserService.Tests.Infrastructure;
+
+namespace UserService.Tests.InProcess.Users;
+
+public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserService development)
+    : IClassFixture<GarnetUserService>, IClassFixture<DevelopmentUserService>
+{
+    private static readonly TimeSpan ExportTimeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task ReadingAUserYieldsAServerSpanWithAStoreClientSpanBeneathIt()
+    {
+        var (traced, exported, path) = await ReadAUserTracedAsync(redisCommandTracing: false);
+        using var _ = traced;
+
+        var chain = await Eventually.MatchAsync(_ => Task.FromResult(FindChain(exported.Snapshot(), path)), found => found.Store is not null, ExportTimeout);
+
+        Assert.Equal(ActivityKind.Server, chain.Server?.Kind);
+        Assert.Equal("store find", chain.Store?.DisplayName);
+        Assert.Equal(ActivityKind.Client, chain.Store?.Kind);
+        Assert.Equal("redis", chain.Store?.GetTagItem("db.system.name"));
+        Assert.Null(chain.Redis);
+    }
+
+    [Fact]
+    public async Task WithRedisCommandTracingOnAsInDevelopmentTheCommandSpanNestsUnderTheStoreSpan()
+    {
+        var (traced, exported, path) = await ReadAUserTracedAsync(redisCommandTracing: true);
+        await StopToHandOverCommandSpansAsync(traced);
+
+        var chain = await Eventually.MatchAsync(_ => Task.FromResult(FindChain(exported.Snapshot(), path)), found => found.Redis is not null, ExportTimeout);
+
+        Assert.Equal("store find", chain.Store?.DisplayName);
+        Assert.Equal(ActivityKind.Client, chain.Redis?.Kind);
+    }
+
+    [Fact]
+    public async Task OnlyRequestsStartTracesWhileStoreWorkOutsideARequestIsNotTraced()
+    {
+        var (traced, exported, path) = await ReadAUserTracedAsync(redisCommandTracing: true);
+        using var _ = traced;
+        // A PING outside any request, as health checks send, and the repair that ran at start.
+        await traced.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase().PingAsync();
+        using (var api = traced.CreateClient().Authorize())
+        {
+            (await api.GetAsync(path, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        }
+
+        await StopToHandOverCommandSpansAsync(traced);
+        var chains = await Eventually.MatchAsync(
+            _ => Task.FromResult(exported.Snapshot()),
+            all => all.Count(a => a.Source.Name.Contains("Redis", StringComparison.Ordinal) && a.ParentSpanId != default) >= 2,
+            ExportTimeout);
+
+        var roots = chains.Where(activity => activity.ParentSpanId == default).ToList();
+        Assert.NotEmpty(roots);
+        Assert.All(roots, root => Assert.Equal(ActivityKind.Server, root.Kind));
+    }
+
+    [Fact]
+    public async Task ListRouteHasNoTrailingSlash()
+    {
+        var exported = new ExportedActivities();
+        using var traced = factory.WithWebHostBuilder(builder => builder
+            .ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(exported))));
+        using var api = traced.CreateClient().Authorize();
+
+        (await api.GetAsync("/api/users?limit=1", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        var server = await Eventually.MatchAsync(
+            _ => Task.FromResult(exported.Snapshot().FirstOrDefault(a => a.Kind == ActivityKind.Server)), found => found is not null, ExportTimeout);
+        Assert.Equal("/api/users", server?.GetTagItem("http.route"));
+    }
+
+    [Fact]
+    public void RedisCommandTracingIsOffOutsideDevelopmentAndOnInIt()
+    {
+        const string Key = "Aspire:StackExchange:Redis:DisableTracing";
+
+        Assert.Equal("True", factory.Services.GetRequiredService<IConfiguration>()[Key], ignoreCase: true);
+        Assert.Equal("False", development.Services.GetRequiredService<IConfiguration>()[Key], ignoreCase: true);
+    }
+
+    /// <summary>
+    /// The Redis client hands its command spans over every 10 s, and when the service stops: stopping it
+    /// spares the test the wait.
+    /// </summary>
+    private static async Task StopToHandOverCommandSpansAsync(WebApplicationFactory<UserService.Users.Store.UserStore> traced) =>
+        await traced.DisposeAsync();
+
+    /// <summary>Reads a new user through a service that exports its spans to memory.</summary>
+    private async Task<(WebApplicationFactory<UserService.Users.Store.UserStore> Service, ExportedActivities Exported, string Path)> ReadAUserTracedAsync(bool redisCommandTracing)
+    {
+        var exported = new ExportedActivities();
+        var traced = factory.WithWebHostBuilder(builder => builder
+            .UseSetting("Aspire:StackExchange:Redis:DisableTracing", (!redisCommandTracing).ToString())
+            .ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(exported))));
+        using var api = traced.CreateClient().Authorize();
+        var (_, created) = await api.CreateAsync(TestUsers.Unique());
+        var path = $"/api/users/{created.Id}";
+
+        (await api.GetAsync(path, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        return (traced, exported, path);
+    }
+
+    /// <summary>The server span of the request to <paramref name="path"/>, its store span, and a Redis span under that.</summary>
+    private static (Activity? Server, Activity? Store, Activity? Redis) FindChain(IReadOnlyList<Activity> activities, string path)
+    {
+        var server = activities.FirstOrDefault(a => a.Kind == ActivityKind.Server && (string?)a.GetTagItem("url.path") == path);
+        var store = activities.FirstOrDefault(a => server is not null && a.ParentSpanId == server.SpanId && a.Source.Name == "UserService");
+        var redis = activities.FirstOrDefault(a => store is not null && a.ParentSpanId == store.SpanId && a.Source.Name.Contains("Redis", StringComparison.Ordinal));
+        return (server, store, redis);
+    }
+
+    /// <summary>The exporter adds from its own thread while the test reads.</summary>
+    private sealed class ExportedActivities : ICollection<Activity>
+    {
+        private readonly List<Activity> activities = [];
+
+        public int Count { get { lock (activities) { return activities.Count; } } }
+
+        public bool IsReadOnly => false;
+
+        public IReadOnlyList<Activity> Snapshot() { lock (activities) { return [.. activities]; } }
+
+        public void Add(Activity item) { lock (activities) { activities.Add(item); } }
+
+        public void Clear() { lock (activities) { activities.Clear(); } }
+
+        public bool Contains(Activity item) { lock (activities) { return activities.Contains(item); } }
+
+        public void CopyTo(Activity[] array, int arrayIndex) { lock (activities) { activities.CopyTo(array, arrayIndex); } }
+
+        public bool Remove(Activity item) { lock (activities) { return activities.Remove(item); } }
+
+        public IEnumerator<Activity> GetEnumerator() => Snapshot().GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
