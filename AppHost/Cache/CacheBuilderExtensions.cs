@@ -50,7 +50,7 @@ public static class CacheBuilderExtensions
     private static IResourceBuilder<RedisResource> WithAppendOnlyFile(this IResourceBuilder<RedisResource> redis) =>
         redis.WithArgs(context =>
         {
-            string[] appendOnly = ["--appendonly", "yes", "--appendfsync", "everysec"];
+            var appendOnly = EngineFlags.RedisAppendOnly;
             var shellCommand = context.Args.IndexOf("-c") + 1;
             if (shellCommand > 0 && context.Args[shellCommand] is string command)
             {
@@ -58,7 +58,7 @@ public static class CacheBuilderExtensions
             }
             else
             {
-                appendOnly.ToList().ForEach(context.Args.Add);
+                Array.ForEach(appendOnly, context.Args.Add);
             }
         });
 

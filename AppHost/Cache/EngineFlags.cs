@@ -25,11 +25,13 @@ public static class EngineFlags
         ["--aof", "--aof-commit-wait", "--recover", "--checkpointdir", dataDirectory, "--device-type", "RandomAccess"];
 
     /// <summary>
-    /// redis-server keeps an append-only file in <paramref name="dataDirectory"/>, flushed to disk every second:
-    /// a crash of the process loses nothing acknowledged, a crash of the machine at most a second.
+    /// Redis keeps an append-only file, flushed to disk every second: a crash of the process loses nothing
+    /// acknowledged, a crash of the machine at most a second. The container runs with these too.
     /// </summary>
-    public static string[] RedisServerDurability(string dataDirectory) =>
-        ["--dir", dataDirectory, "--appendonly", "yes", "--appendfsync", "everysec"];
+    public static readonly string[] RedisAppendOnly = ["--appendonly", "yes", "--appendfsync", "everysec"];
+
+    /// <summary>redis-server keeps its files in <paramref name="dataDirectory"/>, with <see cref="RedisAppendOnly"/>.</summary>
+    public static string[] RedisServerDurability(string dataDirectory) => ["--dir", dataDirectory, .. RedisAppendOnly];
 
     /// <summary>Where an engine listens: <paramref name="port"/> on the loopback interface only.</summary>
     public static string[] Listen(string port) => ["--port", port, "--bind", Loopback];
