@@ -1,8 +1,13 @@
+using System.Text.Json.Serialization;
+
 namespace UserService.Users;
 
-/// <summary>A user as the service knows it. <see cref="Version"/> changes with every write and is the ETag.</summary>
+/// <summary>
+/// A user as the service knows it. <see cref="Version"/> changes with every write and is the ETag. The store
+/// keeps it as JSON without the id, which is the field it is kept under.
+/// </summary>
 public sealed record User(
-    long Id,
+    [property: JsonIgnore] long Id,
     string Username,
     string Email,
     string? DisplayName,
@@ -10,6 +15,7 @@ public sealed record User(
     DateTimeOffset UpdatedAt,
     long Version)
 {
+    [JsonIgnore]
     public string ETag => $"\"{Version}\"";
 }
 

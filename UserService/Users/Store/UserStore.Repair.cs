@@ -17,13 +17,13 @@ public sealed partial class UserStore
     public async Task<RepairResult> RepairAsync(CancellationToken cancellationToken)
     {
         var database = redis.GetDatabase();
-        var documents = new Dictionary<long, (RedisValue Json, StoredUser User)>();
+        var documents = new Dictionary<long, (RedisValue Json, User User)>();
         var unreadable = 0;
         await foreach (var entry in database.HashScanAsync(StoreLayout.Data).WithCancellation(cancellationToken))
         {
             try
             {
-                documents[(long)entry.Name] = (entry.Value, Deserialize(entry.Value));
+                documents[(long)entry.Name] = (entry.Value, Read((long)entry.Name, entry.Value));
             }
             catch (Exception exception) when (exception is JsonException or InvalidDataException)
             {
@@ -52,8 +52,8 @@ public sealed partial class UserStore
     private static async Task<int> ReconcileIndexAsync(
         IDatabase database,
         RedisKey index,
-        Dictionary<long, (RedisValue Json, StoredUser User)> documents,
-        Func<StoredUser, string> indexed,
+        Dictionary<long, (RedisValue Json, User User)> documents,
+        Func<User, string> indexed,
         CancellationToken cancellationToken)
     {
         var changed = 0;

@@ -23,7 +23,7 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
     {
         using var operation = telemetry.StartStoreOperation("find");
         var document = await CallAsync(database => database.HashGetAsync(StoreLayout.Data, id));
-        return document.IsNull ? null : Deserialize(document).WithId(id);
+        return document.IsNull ? null : Read(id, document);
     }
 
     public async Task<User?> FindByUsernameAsync(string username) =>
@@ -43,7 +43,7 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
         var users = new List<User>(Math.Min(limit, flat.Length / 2));
         for (var i = 0; i + 1 < flat.Length && users.Count < limit; i += 2)
         {
-            users.Add(Deserialize((RedisValue)flat[i + 1]).WithId((long)flat[i]));
+            users.Add(Read((long)flat[i], (RedisValue)flat[i + 1]));
         }
 
         return new UserPage(users, HasMore: flat.Length / 2 > limit);
@@ -56,7 +56,7 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
     {
         using var operation = telemetry.StartStoreOperation("create");
         var now = clock.GetUtcNow();
-        var document = new StoredUser(fields.Username, fields.Email, fields.DisplayName, now, now, Version: 1);
+        var document = new User(Id: 0, fields.Username, fields.Email, fields.DisplayName, now, now, Version: 1);
 
         var answer = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Create, new
         {
@@ -72,7 +72,7 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
         }));
 
         return answer.Resp2Type == ResultType.Integer
-            ? new(WriteOutcome.Done, document.WithId((long)answer))
+            ? new(WriteOutcome.Done, document with { Id = (long)answer })
             : Refusal(StoreLayout.AnswerOf(answer));
     }
 
@@ -109,7 +109,7 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
                 newEmail = IndexValue(fields.Email),
             }));
 
-            return Outcome(StoreLayout.AnswerOf(answer), replacement.WithId(id));
+            return Outcome(StoreLayout.AnswerOf(answer), replacement);
         });
     }
 
@@ -131,7 +131,7 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
                 email = IndexValue(stored.Email),
             }));
 
-            return Outcome(StoreLayout.AnswerOf(answer), stored.WithId(id));
+            return Outcome(StoreLayout.AnswerOf(answer), stored);
         });
     }
 
@@ -140,7 +140,7 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
     /// <paramref name="write"/>, whose script applies only if the document is still the one read. A write
     /// that finds it changed (null) starts over from a fresh read.
     /// </summary>
-    private async Task<WriteResult> WriteOptimisticallyAsync(long id, long? expectedVersion, Func<RedisValue, StoredUser, Task<WriteResult?>> write)
+    private async Task<WriteResult> WriteOptimisticallyAsync(long id, long? expectedVersion, Func<RedisValue, User, Task<WriteResult?>> write)
     {
         for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
         {
@@ -150,10 +150,10 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
                 return new(WriteOutcome.NotFound);
             }
 
-            var stored = Deserialize(current);
+            var stored = Read(id, current);
             if (expectedVersion is { } expected && stored.Version != expected)
             {
-                return new(WriteOutcome.VersionMismatch, stored.WithId(id));
+                return new(WriteOutcome.VersionMismatch, stored);
             }
 
             if (await write(current, stored) is { } result)
@@ -184,7 +184,7 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
     /// <summary>A number that changes whenever any user changes: cached reads are keyed by it.</summary>
     public async Task<long> GenerationAsync() => (long?)await CallAsync(database => database.StringGetAsync(StoreLayout.Generation)) ?? 0;
 
-    private async Task<User?> LookupAsync(string operationName, RedisKey index, string value, Func<StoredUser, string> indexed)
+    private async Task<User?> LookupAsync(string operationName, RedisKey index, string value, Func<User, string> indexed)
     {
         using var operation = telemetry.StartStoreOperation(operationName);
         var result = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Lookup, new { index, data = StoreLayout.Data, value })))!;
@@ -194,16 +194,17 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
         }
 
         // An entry left by a rename that a crash cut short points at a user who no longer has the value.
-        var user = Deserialize((RedisValue)result[1]);
-        return IndexValue(indexed(user)) == value ? user.WithId((long)result[0]) : null;
+        var user = Read((long)result[0], (RedisValue)result[1]);
+        return IndexValue(indexed(user)) == value ? user : null;
     }
 
     // Uniqueness ignores case: the indexes hold the lowercased value.
     private static string IndexValue(string value) => value.ToLowerInvariant();
 
-    private static byte[] Serialize(StoredUser user) => JsonSerializer.SerializeToUtf8Bytes(user, UsersJsonContext.Default.StoredUser);
+    private static byte[] Serialize(User user) => JsonSerializer.SerializeToUtf8Bytes(user, UsersJsonContext.Default.User);
 
-    private static StoredUser Deserialize(RedisValue json) =>
-        JsonSerializer.Deserialize((byte[])json!, UsersJsonContext.Default.StoredUser)
-        ?? throw new InvalidDataException("A stored user document is null.");
+    /// <summary>The user kept under <paramref name="id"/>: its document holds everything else.</summary>
+    private static User Read(long id, RedisValue document) =>
+        (JsonSerializer.Deserialize((byte[])document!, UsersJsonContext.Default.User)
+            ?? throw new InvalidDataException("A stored user document is null.")) with { Id = id };
 }

@@ -16,15 +16,3 @@ public readonly record struct WriteResult(WriteOutcome Outcome, User? User = nul
 
 /// <summary>A page of users in id order, and whether another page follows.</summary>
 public sealed record UserPage(IReadOnlyList<User> Users, bool HasMore);
-
-/// <summary>The document kept per user; the id is the field it is kept under.</summary>
-internal sealed record StoredUser(
-    string Username,
-    string Email,
-    string? DisplayName,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt,
-    long Version)
-{
-    public User WithId(long id) => new(id, Username, Email, DisplayName, CreatedAt, UpdatedAt, Version);
-}
