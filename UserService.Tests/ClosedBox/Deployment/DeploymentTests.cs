@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
+using AppHost;
 using UserService.Tests.Infrastructure;
 
 namespace UserService.Tests.ClosedBox.Deployment;
@@ -57,7 +58,7 @@ public sealed partial class DeploymentTests(PublishedManifest manifest) : IClass
     /// <summary>The cache container's entrypoint and arguments, run against the local redis-server on a port and folder of its own.</summary>
     private void StartCache(Dictionary<string, string> values, int port)
     {
-        var cache = manifest.Resources["cache"]!;
+        var cache = manifest.Resources[ResourceNames.Cache]!;
         var arguments = cache["args"]!.AsArray().Select(argument => (string)argument!).ToList();
         arguments[^1] += $" --port {port} --bind 127.0.0.1 --dir {directory.FullName}";
         var startInfo = new ProcessStartInfo((string)cache["entrypoint"]!, arguments);

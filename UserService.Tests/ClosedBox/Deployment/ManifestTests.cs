@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json.Nodes;
+using AppHost;
 
 namespace UserService.Tests.ClosedBox.Deployment;
 
@@ -64,7 +65,7 @@ public sealed class ManifestTests(PublishedManifest manifest) : IClassFixture<Pu
     [Fact]
     public void CacheIsTheRedisContainerEvenWhenAnotherEngineIsConfigured()
     {
-        var cache = resources["cache"]!;
+        var cache = resources[ResourceNames.Cache]!;
 
         Assert.Equal("container.v0", (string?)cache["type"]);
         Assert.Contains("redis", (string?)cache["image"]);
@@ -74,11 +75,11 @@ public sealed class ManifestTests(PublishedManifest manifest) : IClassFixture<Pu
     [Fact]
     public void CacheKeepsItsDataOnAPersistentVolumeInSnapshotsAndAnAppendOnlyFile()
     {
-        var volume = Assert.Single(resources["cache"]!["volumes"]!.AsArray());
+        var volume = Assert.Single(resources[ResourceNames.Cache]!["volumes"]!.AsArray());
 
         Assert.Equal("/data", (string?)volume!["target"]);
         Assert.False((bool?)volume["readOnly"]);
-        var command = (string?)resources["cache"]!["args"]!.AsArray().Last();
+        var command = (string?)resources[ResourceNames.Cache]!["args"]!.AsArray().Last();
         Assert.Contains("--save", command);
         Assert.Contains("--appendonly yes --appendfsync everysec", command);
     }
@@ -91,8 +92,8 @@ public sealed class ManifestTests(PublishedManifest manifest) : IClassFixture<Pu
         Assert.Equal("parameter.v0", (string?)parameter["type"]);
         Assert.True((bool?)parameter["inputs"]!["value"]!["secret"]);
         Assert.NotNull(parameter["inputs"]!["value"]!["default"]!["generate"]);
-        Assert.Equal("{cache-password.value}", (string?)resources["cache"]!["env"]!["REDIS_PASSWORD"]);
-        Assert.Contains("password={cache-password.value}", (string?)resources["cache"]!["connectionString"]);
+        Assert.Equal("{cache-password.value}", (string?)resources[ResourceNames.Cache]!["env"]!["REDIS_PASSWORD"]);
+        Assert.Contains("password={cache-password.value}", (string?)resources[ResourceNames.Cache]!["connectionString"]);
     }
 
     [Fact]
