@@ -104,8 +104,8 @@ public sealed class RunningAppHost : IAsyncDisposable
 
     /// <summary>
     /// The userservice processes themselves, addressed directly rather than through the AppHost's proxy,
-    /// which keeps a connection on one replica. Read from their environment: the API is the URL that is
-    /// not the management port.
+    /// which keeps a connection on one replica, once each answers its own readiness probe. Read from their
+    /// environment: the API is the URL that is not the management port.
     /// </summary>
     public async Task<IReadOnlyList<Replica>> ReplicasAsync(int expected)
     {
@@ -118,8 +118,6 @@ public sealed class RunningAppHost : IAsyncDisposable
             var environment = update.Snapshot.EnvironmentVariables.ToDictionary(variable => variable.Name, variable => variable.Value);
             if (update.Resource.Name == ResourceNames.UserService
                 && update.Snapshot.State?.Text == KnownResourceStates.Running
-                // Running means started; healthy means listening, which a test that calls it needs.
-                && update.Snapshot.HealthStatus == Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy
                 && environment.GetValueOrDefault("ASPNETCORE_URLS") is { } urls
                 && environment.GetValueOrDefault("Management__Port") is { } managementPort)
             {
@@ -132,6 +130,18 @@ public sealed class RunningAppHost : IAsyncDisposable
 
             if (replicas.Count == expected)
             {
+                // Running means started, and the resource's health is probed through the proxy: only a
+                // replica's own port says that this replica listens.
+                foreach (var replica in replicas.Values)
+                {
+                    using var management = replica.CreateManagementClient();
+                    var ready = await Eventually.MatchAsync(
+                        cancellation => Eventually.ProbeAsync(management, UserServiceContract.HealthPath, cancellation),
+                        status => status == System.Net.HttpStatusCode.OK,
+                        StartTimeout);
+                    Assert.True(ready == System.Net.HttpStatusCode.OK, $"Replica {replica.Id} did not become ready ({ready}).");
+                }
+
                 return [.. replicas.Values];
             }
         }

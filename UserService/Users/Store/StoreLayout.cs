@@ -28,9 +28,6 @@ public static class StoreLayout
     public static readonly RedisKey NextId = "users:next-id";
     public static readonly RedisKey Generation = "users:generation";
 
-    /// <summary>Every key of the layout, for tools that look at the store as a whole.</summary>
-    public static readonly RedisKey[] Keys = [Data, Order, ByUsername, ByEmail, NextId, Generation];
-
     /// <summary>Users with an id above <c>@after</c>, at most <c>@count</c>, as id and document in turn.</summary>
     public static readonly LuaScript Page = LuaScript.Prepare(
         """
