@@ -16,10 +16,10 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
     [Fact]
     public async Task ReadingAUserYieldsAServerSpanWithAStoreClientSpanBeneathIt()
     {
-        var (traced, exported, path) = await ReadAUserTracedAsync(redisCommandTracing: false);
+        var (traced, exported, read) = await ReadAUserTracedAsync(redisCommandTracing: false);
         using var _ = traced;
 
-        var chain = await Eventually.MatchAsync(_ => Task.FromResult(FindChain(exported.Snapshot(), path)), found => found.Store is not null, ExportTimeout);
+        var chain = await Eventually.MatchAsync(_ => Task.FromResult(FindChain(exported.Snapshot(), read.Trace)), found => found.Store is not null, ExportTimeout);
 
         Assert.Equal(ActivityKind.Server, chain.Server?.Kind);
         Assert.Equal("store find", chain.Store?.DisplayName);
@@ -31,10 +31,10 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
     [Fact]
     public async Task WithRedisCommandTracingOnAsInDevelopmentTheCommandSpanNestsUnderTheStoreSpan()
     {
-        var (traced, exported, path) = await ReadAUserTracedAsync(redisCommandTracing: true);
+        var (traced, exported, read) = await ReadAUserTracedAsync(redisCommandTracing: true);
         await StopToHandOverCommandSpansAsync(traced);
 
-        var chain = await Eventually.MatchAsync(_ => Task.FromResult(FindChain(exported.Snapshot(), path)), found => found.Redis is not null, ExportTimeout);
+        var chain = await Eventually.MatchAsync(_ => Task.FromResult(FindChain(exported.Snapshot(), read.Trace)), found => found.Redis is not null, ExportTimeout);
 
         Assert.Equal("store find", chain.Store?.DisplayName);
         Assert.Equal(ActivityKind.Client, chain.Redis?.Kind);
@@ -43,13 +43,13 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
     [Fact]
     public async Task OnlyRequestsStartTracesWhileStoreWorkOutsideARequestIsNotTraced()
     {
-        var (traced, exported, path) = await ReadAUserTracedAsync(redisCommandTracing: true);
+        var (traced, exported, read) = await ReadAUserTracedAsync(redisCommandTracing: true);
         using var _ = traced;
         // A PING outside any request, as health checks send, and the repair that ran at start.
         await traced.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase().PingAsync();
         using (var api = traced.CreateClient().Authorize())
         {
-            (await api.GetAsync(path, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+            await GetTracedAsync(api, read.Path);
         }
 
         await StopToHandOverCommandSpansAsync(traced);
@@ -71,11 +71,10 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
             .ConfigureServices(services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(exported))));
         using var api = traced.CreateClient().Authorize();
 
-        (await api.GetAsync("/api/users?limit=1", TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var trace = await GetTracedAsync(api, "/api/users?limit=1");
 
-        // Other tests' services run in this process too, and their server spans reach every exporter here.
         var server = await Eventually.MatchAsync(
-            _ => Task.FromResult(exported.Snapshot().FirstOrDefault(a => a.Kind == ActivityKind.Server && (string?)a.GetTagItem("url.path") == "/api/users")),
+            _ => Task.FromResult(exported.Snapshot().FirstOrDefault(a => a.Kind == ActivityKind.Server && a.TraceId == trace)),
             found => found is not null,
             ExportTimeout);
         Assert.Equal("/api/users", server?.GetTagItem("http.route"));
@@ -98,7 +97,7 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
         await traced.DisposeAsync();
 
     /// <summary>Reads a new user through a service that exports its spans to memory.</summary>
-    private async Task<(WebApplicationFactory<UserService.Users.Store.UserStore> Service, ExportedActivities Exported, string Path)> ReadAUserTracedAsync(bool redisCommandTracing)
+    private async Task<(WebApplicationFactory<UserService.Users.Store.UserStore> Service, ExportedActivities Exported, (string Path, ActivityTraceId Trace) Read)> ReadAUserTracedAsync(bool redisCommandTracing)
     {
         var exported = new ExportedActivities();
         var traced = factory.WithWebHostBuilder(builder => builder
@@ -108,14 +107,26 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
         var (_, created) = await api.CreateAsync(TestUsers.Unique());
         var path = $"/api/users/{created.Id}";
 
-        (await api.GetAsync(path, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
-        return (traced, exported, path);
+        return (traced, exported, (path, await GetTracedAsync(api, path)));
     }
 
-    /// <summary>The server span of the request to <paramref name="path"/>, its store span, and a Redis span under that.</summary>
-    private static (Activity? Server, Activity? Store, Activity? Redis) FindChain(IReadOnlyList<Activity> activities, string path)
+    /// <summary>
+    /// Reads <paramref name="path"/> in a trace of the test's own: the other tests' services run in this
+    /// process too, their spans reach every exporter here, and their users have the same ids.
+    /// </summary>
+    private static async Task<ActivityTraceId> GetTracedAsync(HttpClient api, string path)
     {
-        var server = activities.FirstOrDefault(a => a.Kind == ActivityKind.Server && (string?)a.GetTagItem("url.path") == path);
+        var trace = ActivityTraceId.CreateRandom();
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+        (await api.SendAsync(request, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        return trace;
+    }
+
+    /// <summary>The server span of the request in <paramref name="trace"/>, its store span, and a Redis span under that.</summary>
+    private static (Activity? Server, Activity? Store, Activity? Redis) FindChain(IReadOnlyList<Activity> activities, ActivityTraceId trace)
+    {
+        var server = activities.FirstOrDefault(a => a.Kind == ActivityKind.Server && a.TraceId == trace);
         var store = activities.FirstOrDefault(a => server is not null && a.ParentSpanId == server.SpanId && a.Source.Name == "UserService");
         var redis = activities.FirstOrDefault(a => store is not null && a.ParentSpanId == store.SpanId && a.Source.Name.Contains("Redis", StringComparison.Ordinal));
         return (server, store, redis);
