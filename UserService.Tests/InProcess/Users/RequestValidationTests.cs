@@ -129,4 +129,17 @@ public sealed class RequestValidationTests(GarnetUserService factory) : IClassFi
 
         await ProblemAssert.IsValidationProblemAsync(response, "username", "email");
     }
+
+    [Theory]
+    [InlineData("W/\"1\"")]
+    [InlineData("garbage")]
+    public async Task ReplaceWithAWeakOrMalformedETagAnswersPreconditionFailedAndChangesNothing(string ifMatch)
+    {
+        var (created, _) = await Api.CreateWithETagAsync();
+
+        using var response = await Api.ReplaceUserAsync(created.Id, TestUsers.Unique(), ifMatch);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed);
+        Assert.Equal(created, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
+    }
 }

@@ -79,15 +79,12 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
         Assert.Equal(updated, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
     }
 
-    [Theory]
-    [InlineData("\"41\"")]
-    [InlineData("W/\"1\"")]
-    [InlineData("garbage")]
-    public async Task ReplaceWithAStaleOrForeignETagAnswersPreconditionFailedAndChangesNothing(string ifMatch)
+    [Fact]
+    public async Task ReplaceWithAStaleETagAnswersPreconditionFailedAndChangesNothing()
     {
         var (created, _) = await Api.CreateWithETagAsync();
 
-        using var response = await Api.ReplaceUserAsync(created.Id, TestUsers.Unique(), ifMatch);
+        using var response = await Api.ReplaceUserAsync(created.Id, TestUsers.Unique(), "\"41\"");
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed);
         Assert.Equal(created, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
