@@ -82,15 +82,8 @@ public static class CallerRateLimits
     }
 
     /// <summary>Who is calling: the token's subject or client id when there is a valid one, else the address.</summary>
-    private static string CallerOf(HttpContext context)
-    {
-        var user = context.User;
-        if (user.Identity?.IsAuthenticated == true
-            && (user.FindFirst("sub") ?? user.FindFirst("client_id") ?? user.FindFirst("azp")) is { } caller)
-        {
-            return $"caller:{caller.Value}";
-        }
-
-        return $"address:{context.Connection.RemoteIpAddress ?? IPAddress.None}";
-    }
+    private static string CallerOf(HttpContext context) =>
+        Callers.IdOf(context.User) is { } caller
+            ? $"caller:{caller}"
+            : $"address:{context.Connection.RemoteIpAddress ?? IPAddress.None}";
 }

@@ -27,7 +27,9 @@ internal static class SharedResponses
             (HeaderNames.WWWAuthenticate, Header("The bearer challenge, with the reason a token was refused.", JsonSchemaType.String)));
         Problem(responses, document, StatusCodes.Status403Forbidden, "The token lacks the scope this operation requires.");
         Problem(responses, document, StatusCodes.Status429TooManyRequests, "This caller made too many requests.", (HeaderNames.RetryAfter, retryAfter));
-        Problem(responses, document, StatusCodes.Status503ServiceUnavailable, "The user store cannot be reached.", (HeaderNames.RetryAfter, retryAfter));
+        Problem(responses, document, StatusCodes.Status503ServiceUnavailable,
+            "The user store cannot be reached. For a write, the member outcome says whether it was applied: not-applied, or unknown.",
+            (HeaderNames.RetryAfter, retryAfter));
         responses[Status(StatusCodes.Status431RequestHeaderFieldsTooLarge)] = new OpenApiResponse
         {
             Description = $"The request's headers exceed {RequestLimits.MaxHeaderBytes / 1024} KiB. Kestrel answers with no body.",

@@ -1,8 +1,10 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
+using UserService.Infrastructure;
 using UserService.OpenApi;
 using UserService.Users.Caching;
 using UserService.Users.Store;
@@ -14,6 +16,8 @@ public static class UsersApi
     public const string Tag = "Users";
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
+
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     private const string ETagDescription = "The user's version, to send in If-Match with a replace or a delete.";
 
@@ -46,7 +50,8 @@ public static class UsersApi
             .ProducesHeader(StatusCodes.Status201Created, HeaderNames.ETag, ETagDescription)
             .WithSummary("Create a user.")
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
 
         writes.MapPut("users/{id:long}", UpdateUser)
             .WithName(nameof(UpdateUser))
@@ -106,13 +111,29 @@ public static class UsersApi
         return TypedResults.Ok(Answer(user, response));
     }
 
+    /// <param name="idempotencyKey">
+    /// Makes a retry safe: the first outcome of a create with this key is kept for 24 hours, and the same
+    /// request sent again with it gets that outcome back. At most 255 printable ASCII characters, unique per
+    /// request, for example a UUID.
+    /// </param>
     public static async Task<Results<CreatedAtRoute<UserResponse>, ProblemHttpResult>> CreateUser(
-        UserRequest request, UserStore store, UsersWrites writes, HttpResponse response)
+        UserRequest request,
+        [FromHeader(Name = IdempotencyKeyHeader),
+            StringLength(255, MinimumLength = 1, ErrorMessage = "Idempotency-Key must be 1 to 255 characters long."),
+            RegularExpression("^[\\x21-\\x7E]+$", ErrorMessage = "Idempotency-Key must be printable ASCII without spaces, such as a UUID.")]
+        string? idempotencyKey,
+        ClaimsPrincipal caller,
+        UserStore store,
+        UsersWrites writes,
+        HttpResponse response)
     {
-        var result = await store.CreateAsync(request.ToFields());
+        var idempotency = idempotencyKey is null ? null : new IdempotencyKey(Callers.IdOf(caller) ?? "", idempotencyKey);
+        var result = await store.CreateAsync(request.ToFields(), idempotency);
         return result.Outcome switch
         {
-            WriteOutcome.Done => TypedResults.CreatedAtRoute(Answer(writes.Created(result.User!), response), nameof(GetUser), new { id = result.User!.Id }),
+            // A replay answers as the first attempt did; that attempt already counted, logged and evicted.
+            WriteOutcome.Done => TypedResults.CreatedAtRoute(
+                Answer(result.Replayed ? result.User! : writes.Created(result.User!), response), nameof(GetUser), new { id = result.User!.Id }),
             _ => writes.Refused(id: null, result.Outcome),
         };
     }

@@ -5,6 +5,7 @@ namespace UserService.Users;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(User))]
+[JsonSerializable(typeof(UserFields))]
 [JsonSerializable(typeof(UserRequest))]
 [JsonSerializable(typeof(UserResponse))]
 [JsonSerializable(typeof(UserResponse[]))]

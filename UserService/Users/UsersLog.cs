@@ -23,4 +23,7 @@ internal static partial class UsersLog
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "{Count} stored user documents cannot be read; their index entries are left as they are")]
     public static partial void UnreadableDocuments(this ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "A cached answer was not kept: the store did not take it in time")]
+    public static partial void CachedAnswerNotKept(this ILogger logger, Exception exception);
 }

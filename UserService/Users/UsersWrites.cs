@@ -43,6 +43,8 @@ public sealed class UsersWrites(CachedReadsEviction eviction, UsersTelemetry tel
                 "The user is no longer at the version in If-Match. Read it again and retry with the new ETag."),
             WriteOutcome.TooMuchContention => Problem(StatusCodes.Status409Conflict, "Too many concurrent writes",
                 "The user kept changing while this write was applied. Retry."),
+            WriteOutcome.IdempotencyKeyReused => Problem(StatusCodes.Status422UnprocessableEntity, "Idempotency key reused",
+                "This Idempotency-Key was first sent with another request. Send a new key with a new request."),
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Not a refusal."),
         };
     }

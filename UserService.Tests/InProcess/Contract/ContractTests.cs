@@ -28,6 +28,12 @@ public sealed class ContractTests(ContractServices services) : IClassFixture<Con
             [("CreateUser", 201)] = s => s.Send(HttpMethod.Post, "/api/users", JsonContent.Create(TestUsers.Unique())),
             [("CreateUser", 400)] = s => s.Send(HttpMethod.Post, "/api/users", Bodies.Json("""{"username":"A","email":""}""")),
             [("CreateUser", 409)] = async s => await s.Send(HttpMethod.Post, "/api/users", JsonContent.Create(Again(await s.CreateUserAsync()))),
+            [("CreateUser", 422)] = async s =>
+            {
+                var key = Guid.NewGuid().ToString();
+                (await s.Send(HttpMethod.Post, "/api/users", JsonContent.Create(TestUsers.Unique()), idempotencyKey: key)).Dispose();
+                return await s.Send(HttpMethod.Post, "/api/users", JsonContent.Create(TestUsers.Unique()), idempotencyKey: key);
+            },
             [("UpdateUser", 200)] = async s => await s.Send(HttpMethod.Put, $"/api/users/{(await s.CreateUserAsync()).Id}", JsonContent.Create(TestUsers.Unique())),
             [("UpdateUser", 400)] = s => s.Send(HttpMethod.Put, $"/api/users/{Unknown}", Bodies.Json("""{"username":"A","email":"x"}""")),
             [("UpdateUser", 404)] = s => s.Send(HttpMethod.Put, $"/api/users/{Unknown}", JsonContent.Create(TestUsers.Unique())),
@@ -141,7 +147,14 @@ public sealed class ContractServices(GarnetStoreServer store) : IAsyncLifetime
     /// <paramref name="service"/> or the healthy one.
     /// </summary>
     public async Task<HttpResponseMessage> Send(
-        HttpMethod method, string path, HttpContent? content = null, string? token = null, string? ifMatch = null, string? padding = null, UserServiceFactory? service = null)
+        HttpMethod method,
+        string path,
+        HttpContent? content = null,
+        string? token = null,
+        string? ifMatch = null,
+        string? padding = null,
+        UserServiceFactory? service = null,
+        string? idempotencyKey = null)
     {
         using var client = (service ?? Healthy).CreateClient();
         using var request = new HttpRequestMessage(method, path) { Content = content };
@@ -153,6 +166,11 @@ public sealed class ContractServices(GarnetStoreServer store) : IAsyncLifetime
         if (ifMatch is not null)
         {
             request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
         }
 
         if (padding is not null)

@@ -142,4 +142,18 @@ public sealed class RequestValidationTests(GarnetUserService factory) : IClassFi
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed);
         Assert.Equal(created, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
     }
+
+    public static TheoryData<string> MalformedIdempotencyKeys => ["has space", "ключ", new string('k', 256)];
+
+    [Theory]
+    [MemberData(nameof(MalformedIdempotencyKeys))]
+    public async Task IdempotencyKeyOutsideItsRulesAnswersAValidationProblemAndCreatesNothing(string key)
+    {
+        var user = TestUsers.Unique();
+
+        using var response = await Api.PostOnceAsync(user, key);
+
+        await ProblemAssert.IsValidationProblemAsync(response, "idempotencyKey");
+        Assert.Empty((await Api.GetFromJsonAsync<UserDto[]>($"/api/users?username={user.Username}", Cancellation))!);
+    }
 }

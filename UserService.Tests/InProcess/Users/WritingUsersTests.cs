@@ -183,6 +183,67 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed);
         Assert.Equal(created, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
     }
+
+    [Fact]
+    public async Task CreateSentAgainWithItsIdempotencyKeyGetsTheFirstAnswerAndCreatesNothing()
+    {
+        var user = TestUsers.Unique();
+        var key = Guid.NewGuid().ToString();
+
+        using var first = await Api.PostOnceAsync(user, key);
+        using var again = await Api.PostOnceAsync(user, key);
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal(first.Headers.Location, again.Headers.Location);
+        Assert.Equal(await first.Content.ReadAsStringAsync(Cancellation), await again.Content.ReadAsStringAsync(Cancellation));
+        Assert.Single((await Api.GetFromJsonAsync<UserDto[]>($"/api/users?username={user.Username}", Cancellation))!);
+    }
+
+    [Fact]
+    public async Task RefusedCreateSentAgainWithItsIdempotencyKeyIsRefusedAgainEvenOnceTheNameIsFree()
+    {
+        var (existing, _) = await Api.CreateWithETagAsync();
+        var key = Guid.NewGuid().ToString();
+        var taken = new NewUser(existing.Username, TestUsers.Unique().Email);
+        using var first = await Api.PostOnceAsync(taken, key);
+        (await Api.DeleteUserAsync(existing.Id)).EnsureSuccessStatusCode();
+
+        using var again = await Api.PostOnceAsync(taken, key);
+
+        await ProblemAssert.IsProblemAsync(first, HttpStatusCode.Conflict);
+        await ProblemAssert.IsProblemAsync(again, HttpStatusCode.Conflict);
+        Assert.Empty((await Api.GetFromJsonAsync<UserDto[]>($"/api/users?username={existing.Username}", Cancellation))!);
+    }
+
+    [Fact]
+    public async Task IdempotencyKeySentAgainWithAnotherUserIsRefusedAndCreatesNothing()
+    {
+        var key = Guid.NewGuid().ToString();
+        using var first = await Api.PostOnceAsync(TestUsers.Unique(), key);
+        var other = TestUsers.Unique();
+
+        using var reused = await Api.PostOnceAsync(other, key);
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var problem = await ProblemAssert.IsProblemAsync(reused, HttpStatusCode.UnprocessableContent);
+        Assert.Equal("Idempotency key reused", problem.Title);
+        Assert.Empty((await Api.GetFromJsonAsync<UserDto[]>($"/api/users?username={other.Username}", Cancellation))!);
+    }
+
+    [Fact]
+    public async Task CallersWithTheSameIdempotencyKeyCreateEachTheirOwnUser()
+    {
+        var key = Guid.NewGuid().ToString();
+        using var second = factory.CreateClient().Authorize(TestTokens.Create(subject: $"other-{key}"));
+
+        using var mine = await Api.PostOnceAsync(TestUsers.Unique(), key);
+        using var theirs = await second.PostOnceAsync(TestUsers.Unique(), key);
+
+        Assert.Equal(HttpStatusCode.Created, mine.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, theirs.StatusCode);
+        Assert.NotEqual(mine.Headers.Location, theirs.Headers.Location);
+    }
 }
 
 public sealed class WritingUsersOnGarnetTests(GarnetUserService factory) : WritingUsersTests(factory), IClassFixture<GarnetUserService>;

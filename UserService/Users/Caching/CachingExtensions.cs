@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
+using Microsoft.AspNetCore.OutputCaching;
+using Polly.Registry;
 using StackExchange.Redis;
+using UserService.Users.Store;
 
 namespace UserService.Users.Caching;
 
@@ -16,6 +19,15 @@ public static class CachingExtensions
             .Configure<IServiceProvider>((options, services) =>
                 options.ConnectionMultiplexerFactory = () => Task.FromResult(services.GetRequiredService<IConnectionMultiplexer>()));
         builder.Services.AddOutputCache(options => options.AddPolicy(UsersCachePolicy.Name, new UsersCachePolicy()));
+
+        // Every call to the cache's store goes through the store's pipeline, as the users' own calls do.
+        var redisStore = builder.Services.Last(service => service.ServiceType == typeof(IOutputCacheStore));
+        builder.Services.Remove(redisStore);
+        builder.Services.AddSingleton<IOutputCacheStore>(services => new BoundedOutputCacheStore(
+            redisStore.ImplementationFactory?.Invoke(services) as IOutputCacheStore
+                ?? (IOutputCacheStore)ActivatorUtilities.CreateInstance(services, redisStore.ImplementationType!),
+            services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(StoreResilience.PipelineName),
+            services.GetRequiredService<ILogger<BoundedOutputCacheStore>>()));
 
         builder.Services.AddSingleton<CachedReadsEviction>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CachedReadsEviction>());

@@ -34,7 +34,9 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
         context.EnableOutputCaching = true;
         context.AllowCacheLookup = cacheable;
         context.AllowCacheStorage = cacheable;
-        context.AllowLocking = true;
+        // No locking: a request that waited on another's miss would run its own store calls after that
+        // one's, and could wait through two store timeouts, past the 2 s a caller waits at most.
+        context.AllowLocking = false;
         context.ResponseExpirationTimeSpan = Expiration;
         context.CacheVaryByRules.QueryKeys = "*";
         context.Tags.Add(Tag);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using StackExchange.Redis;
 
 namespace UserService.Users.Store;
@@ -63,19 +65,52 @@ public static class StoreLayout
 
         """;
 
-    /// <summary>Answers the new id, or <see cref="ScriptAnswer.UsernameTaken"/> or <see cref="ScriptAnswer.EmailTaken"/>.</summary>
-    public static readonly LuaScript Create = LuaScript.Prepare(Taken +
+    // The create itself, shared by the scripts with and without an idempotency record.
+    private const string CreateFunction = Taken +
         """
-        if taken(@usernames, @username, '') then return 'UsernameTaken' end
-        if taken(@emails, @email, '') then return 'EmailTaken' end
-        redis.call('INCR', @generation)
-        local id = redis.call('INCR', @nextId)
-        redis.call('ZADD', @order, id, id)
-        redis.call('HSET', @usernames, @username, id)
-        redis.call('HSET', @emails, @email, id)
-        redis.call('HSET', @data, id, @document)
-        return id
+        local function create()
+            if taken(@usernames, @username, '') then return 'UsernameTaken' end
+            if taken(@emails, @email, '') then return 'EmailTaken' end
+            redis.call('INCR', @generation)
+            local id = redis.call('INCR', @nextId)
+            redis.call('ZADD', @order, id, id)
+            redis.call('HSET', @usernames, @username, id)
+            redis.call('HSET', @emails, @email, id)
+            redis.call('HSET', @data, id, @document)
+            return id
+        end
+
+        """;
+
+    /// <summary>Answers the new id, or <see cref="ScriptAnswer.UsernameTaken"/> or <see cref="ScriptAnswer.EmailTaken"/>.</summary>
+    public static readonly LuaScript Create = LuaScript.Prepare(CreateFunction + "return create()");
+
+    /// <summary>
+    /// A create under an idempotency key (<see cref="IdempotencyRecord"/>). The first time, it answers as
+    /// <see cref="Create"/> and keeps that answer and the document it wrote, with the request's
+    /// <c>@fingerprint</c>, for <c>@ttl</c> seconds, in the same script: a write and its record land
+    /// together. Afterwards it answers <c>{ 'Replayed', answer, document }</c> for the same request, and
+    /// <see cref="ScriptAnswer.KeyReused"/> for another one.
+    /// </summary>
+    public static readonly LuaScript CreateOnce = LuaScript.Prepare(CreateFunction +
+        """
+        local record = redis.call('HMGET', @idempotency, 'fingerprint', 'answer', 'document')
+        if record[1] then
+            if record[1] ~= @fingerprint then return 'KeyReused' end
+            return { 'Replayed', record[2], record[3] }
+        end
+        local answer = create()
+        redis.call('HSET', @idempotency, 'fingerprint', @fingerprint, 'answer', answer, 'document', @document)
+        redis.call('EXPIRE', @idempotency, @ttl)
+        return answer
         """);
+
+    /// <summary>
+    /// Where the outcome of a create sent with an Idempotency-Key is kept: one key per caller and key value,
+    /// hashed, so that neither a caller's keys nor their length reach the store's key space as they are.
+    /// </summary>
+    public static RedisKey IdempotencyRecord(string caller, string idempotencyKey) =>
+        "users:idempotency:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller}\n{idempotencyKey}")));
 
     /// <summary>Replaces the document if it is still <c>@expected</c>; answers a <see cref="ScriptAnswer"/>.</summary>
     public static readonly LuaScript Update = LuaScript.Prepare(Taken +
@@ -161,6 +196,12 @@ public static class StoreLayout
 
         /// <summary>The user no longer exists.</summary>
         Gone,
+
+        /// <summary>The idempotency key was first used for another request.</summary>
+        KeyReused,
+
+        /// <summary>The idempotency key was used for this request before: its first answer follows.</summary>
+        Replayed,
     }
 
     /// <summary>Reads a script's answer; a word that is not a <see cref="ScriptAnswer"/> is a bug, not data.</summary>

@@ -2,20 +2,29 @@ using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
 using Polly;
 using Polly.CircuitBreaker;
+using Polly.Timeout;
 using StackExchange.Redis;
 
 namespace UserService.Users.Store;
 
 /// <summary>
-/// What the service does while its store is out of reach. Each Redis call is bounded by the client's own
-/// timeout and fails at once when no connection is up (fail-fast backlog); a circuit breaker then stops
-/// calling for a moment, and every request answers 503 with Retry-After instead of hanging or failing with 500.
+/// What the service does while its store is out of reach. Each store call is bounded by
+/// <see cref="CommandTimeout"/> and fails at once when no connection is up (fail-fast backlog); a circuit
+/// breaker then stops calling for a moment. Every request answers 503 with Retry-After, within 2 s, instead
+/// of hanging or failing with 500, and a write's 503 says whether it may have been applied.
 /// </summary>
 public static class StoreResilience
 {
     public const string PipelineName = "user-store";
 
-    /// <summary>How long a command may take before it counts as failed: under the 2 s a caller waits at most.</summary>
+    /// <summary>The member of a write's 503 that says whether it was applied: <c>not-applied</c> or <c>unknown</c>.</summary>
+    public const string OutcomeMember = "outcome";
+
+    /// <summary>
+    /// How long a store call may take before it counts as failed: under the 2 s a caller waits at most. The
+    /// pipeline enforces it on a timer; the Redis client's own timeout only fires on its heartbeat, about a
+    /// second later.
+    /// </summary>
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromMilliseconds(1500);
 
     /// <summary>How long the breaker stays open: also what Retry-After tells a caller.</summary>
@@ -23,17 +32,40 @@ public static class StoreResilience
 
     public static IHostApplicationBuilder AddStoreResilience(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddResiliencePipeline(PipelineName, pipeline => pipeline.AddCircuitBreaker(new CircuitBreakerStrategyOptions
-        {
-            ShouldHandle = new PredicateBuilder().Handle<RedisConnectionException>().Handle<RedisTimeoutException>(),
-            FailureRatio = 0.5,
-            MinimumThroughput = 4,
-            SamplingDuration = TimeSpan.FromSeconds(5),
-            BreakDuration = BreakDuration,
-        }));
+        builder.Services.AddResiliencePipeline(PipelineName, pipeline => pipeline
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<RedisConnectionException>()
+                    .Handle<RedisTimeoutException>()
+                    .Handle<TimeoutRejectedException>()
+                    .Handle<TimeoutException>(),
+                FailureRatio = 0.5,
+                MinimumThroughput = 4,
+                SamplingDuration = TimeSpan.FromSeconds(5),
+                BreakDuration = BreakDuration,
+            })
+            .AddTimeout(CommandTimeout));
         builder.Services.AddExceptionHandler<StoreUnavailableHandler>();
 
         return builder;
+    }
+
+    /// <summary>
+    /// Runs one store call through <paramref name="pipeline"/>. Any failure that says the store is unavailable
+    /// becomes a <see cref="StoreUnavailableException"/>, which the service answers with 503.
+    /// </summary>
+    public static async ValueTask<T> CallStoreAsync<T>(this ResiliencePipeline pipeline, Func<Task<T>> call)
+    {
+        try
+        {
+            // The Redis client's calls take no cancellation token: waiting on one is what makes the timeout bite.
+            return await pipeline.ExecuteAsync(static async (call, cancellation) => await call().WaitAsync(cancellation), call);
+        }
+        catch (Exception exception) when (StoreUnavailableException.From(exception) is { } unavailable)
+        {
+            throw unavailable;
+        }
     }
 
     /// <summary>The Redis client's side of it: short timeouts, no queueing while disconnected, quick reconnects.</summary>
@@ -49,32 +81,65 @@ public static class StoreResilience
         options.SocketManager = SocketManager.ThreadPool;
     }
 
-    internal static bool IsStoreOutage(Exception exception) =>
-        exception is RedisConnectionException or RedisTimeoutException or BrokenCircuitException
-        || (exception is AggregateException aggregate && aggregate.InnerExceptions.Any(IsStoreOutage));
-
     private sealed class StoreUnavailableHandler(IProblemDetailsService problems) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
-            if (!IsStoreOutage(exception))
+            if (exception is not StoreUnavailableException unavailable)
             {
                 return false;
             }
 
-            var retryAfter = exception is BrokenCircuitException { RetryAfter: { } remaining } ? remaining : BreakDuration;
+            var write = !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            return await problems.TryWriteAsync(new ProblemDetailsContext
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((unavailable.RetryAfter ?? BreakDuration).TotalSeconds))
+                .ToString(CultureInfo.InvariantCulture);
+            var problem = new ProblemDetailsContext
             {
                 HttpContext = context,
                 ProblemDetails =
                 {
                     Status = StatusCodes.Status503ServiceUnavailable,
                     Title = "Store unavailable",
-                    Detail = "The user store cannot be reached right now. Retry after the time in Retry-After.",
+                    Detail = !write ? "The user store cannot be reached right now. Retry after the time in Retry-After."
+                        : unavailable.MayHaveApplied ? "The user store did not answer in time: this write may or may not have been applied. Retry it with the same Idempotency-Key or If-Match, which makes the retry safe."
+                        : "The user store cannot be reached right now, and this write was not applied. Retry after the time in Retry-After.",
                 },
-            });
+            };
+
+            // What a client retrying a write needs to know: whether the first attempt may have landed.
+            if (write)
+            {
+                problem.ProblemDetails.Extensions[OutcomeMember] = unavailable.MayHaveApplied ? "unknown" : "not-applied";
+            }
+
+            return await problems.TryWriteAsync(problem);
         }
     }
+}
+
+/// <summary>
+/// The store could not be asked, or did not answer in time. <see cref="MayHaveApplied"/> is false only when
+/// the command certainly never reached the store: the breaker was open, or no connection was up to send it.
+/// </summary>
+public sealed class StoreUnavailableException(bool mayHaveApplied, TimeSpan? retryAfter, Exception cause)
+    : Exception("The user store is unavailable.", cause)
+{
+    public bool MayHaveApplied { get; } = mayHaveApplied;
+
+    /// <summary>When the breaker closes again, where it is open.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+
+    /// <summary>The outage that <paramref name="exception"/> reports, or null when it is not about the store.</summary>
+    public static StoreUnavailableException? From(Exception exception) => exception switch
+    {
+        BrokenCircuitException broken => new(mayHaveApplied: false, broken.RetryAfter, exception),
+        RedisConnectionException { CommandStatus: CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog } => new(false, null, exception),
+        RedisTimeoutException { Commandstatus: CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog } => new(false, null, exception),
+        // Sent, or cut off while it was on its way: the store may have applied it.
+        RedisConnectionException or RedisTimeoutException or TimeoutRejectedException or TimeoutException or OperationCanceledException
+            => new(true, null, exception),
+        AggregateException aggregate => aggregate.InnerExceptions.Select(From).FirstOrDefault(found => found is not null),
+        _ => null,
+    };
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Polly;
 using Polly.Registry;
@@ -11,13 +13,19 @@ namespace UserService.Users.Store;
 /// </summary>
 public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider clock, UsersTelemetry telemetry, ResiliencePipelineProvider<string> resilience)
 {
+    /// <summary>How long the outcome of a create sent with an Idempotency-Key is kept.</summary>
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+
     private const int MaxWriteAttempts = 16;
 
     private readonly ResiliencePipeline pipeline = resilience.GetPipeline(StoreResilience.PipelineName);
 
-    /// <summary>Every Redis call goes through the store's pipeline: a timeout, and a circuit breaker that fails fast during an outage.</summary>
-    private ValueTask<T> CallAsync<T>(Func<IDatabase, Task<T>> call) =>
-        pipeline.ExecuteAsync(static async (state, _) => await state.call(state.database), (call, database: redis.GetDatabase()));
+    /// <summary>Every Redis call goes through the store's pipeline: a circuit breaker around a timeout.</summary>
+    private ValueTask<T> CallAsync<T>(Func<IDatabase, Task<T>> call)
+    {
+        var database = redis.GetDatabase();
+        return pipeline.CallStoreAsync(() => call(database));
+    }
 
     public async Task<User?> FindAsync(long id)
     {
@@ -52,13 +60,19 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
     /// <summary>Whether any user was ever created: the seed only goes into a store that never had one.</summary>
     public async Task<bool> IsEmptyAsync() => !await CallAsync(database => database.KeyExistsAsync(StoreLayout.NextId));
 
-    public async Task<WriteResult> CreateAsync(UserFields fields)
+    /// <summary>
+    /// Creates the user. With <paramref name="idempotency"/>, the first outcome is kept for
+    /// <see cref="IdempotencyWindow"/> with the write, and the same request sent again gets it back
+    /// (<see cref="WriteResult.Replayed"/>) instead of a second user or a conflict with its own first one.
+    /// </summary>
+    public async Task<WriteResult> CreateAsync(UserFields fields, IdempotencyKey? idempotency = null)
     {
         using var operation = telemetry.StartStoreOperation("create");
         var now = clock.GetUtcNow();
         var document = new User(Id: 0, fields.Username, fields.Email, fields.DisplayName, now, now, Version: 1);
 
-        var answer = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Create, new
+        // One set of parameters serves both scripts: each takes the members it names.
+        var parameters = new
         {
             usernames = StoreLayout.ByUsername,
             emails = StoreLayout.ByEmail,
@@ -69,12 +83,30 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
             username = IndexValue(fields.Username),
             email = IndexValue(fields.Email),
             document = Serialize(document),
-        }));
+            idempotency = idempotency is null ? default : StoreLayout.IdempotencyRecord(idempotency.Caller, idempotency.Key),
+            fingerprint = Fingerprint(fields),
+            ttl = (long)IdempotencyWindow.TotalSeconds,
+        };
+        var answer = await CallAsync(database =>
+            database.ScriptEvaluateAsync(idempotency is null ? StoreLayout.Create : StoreLayout.CreateOnce, parameters));
 
-        return answer.Resp2Type == ResultType.Integer
-            ? new(WriteOutcome.Done, document with { Id = (long)answer })
-            : Refusal(StoreLayout.AnswerOf(answer));
+        return answer switch
+        {
+            { Resp2Type: ResultType.Integer } => new(WriteOutcome.Done, document with { Id = (long)answer }),
+            // { 'Replayed', first answer, first document }
+            { Resp2Type: ResultType.Array } => Replay((RedisResult[])answer!),
+            _ => Refusal(StoreLayout.AnswerOf(answer)),
+        };
     }
+
+    private static WriteResult Replay(RedisResult[] record) =>
+        long.TryParse((string?)record[1], CultureInfo.InvariantCulture, out var id)
+            ? new(WriteOutcome.Done, Read(id, (RedisValue)record[2]), Replayed: true)
+            : Refusal(StoreLayout.AnswerOf(record[1])) with { Replayed = true };
+
+    /// <summary>What a request asked for: a key sent again with other fields is a new request, and refused.</summary>
+    private static string Fingerprint(UserFields fields) =>
+        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(fields, UsersJsonContext.Default.UserFields)));
 
     /// <summary>
     /// Replaces the mutable fields. With <paramref name="expectedVersion"/>, only the user at that version is
@@ -178,6 +210,7 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
         StoreLayout.ScriptAnswer.UsernameTaken => WriteOutcome.UsernameTaken,
         StoreLayout.ScriptAnswer.EmailTaken => WriteOutcome.EmailTaken,
         StoreLayout.ScriptAnswer.Gone => WriteOutcome.NotFound,
+        StoreLayout.ScriptAnswer.KeyReused => WriteOutcome.IdempotencyKeyReused,
         _ => throw new InvalidOperationException($"A store script answered {answer} where a refusal was due."),
     });
 

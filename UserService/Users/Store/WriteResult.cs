@@ -9,10 +9,17 @@ public enum WriteOutcome
     EmailTaken,
     VersionMismatch,
     TooMuchContention,
+    IdempotencyKeyReused,
 }
 
-/// <summary>A write's outcome, and the user as the write left it when it was applied.</summary>
-public readonly record struct WriteResult(WriteOutcome Outcome, User? User = null);
+/// <summary>A create's Idempotency-Key, and the caller it belongs to: callers never share keys.</summary>
+public sealed record IdempotencyKey(string Caller, string Key);
+
+/// <summary>
+/// A write's outcome, and the user as the write left it when it was applied. <see cref="Replayed"/>: the
+/// outcome is the one a request with the same Idempotency-Key had before; nothing was written this time.
+/// </summary>
+public readonly record struct WriteResult(WriteOutcome Outcome, User? User = null, bool Replayed = false);
 
 /// <summary>A page of users in id order, and whether another page follows.</summary>
 public sealed record UserPage(IReadOnlyList<User> Users, bool HasMore);
