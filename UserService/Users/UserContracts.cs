@@ -16,7 +16,7 @@ public sealed record UserRequest(
     string Username,
     [property: Required(ErrorMessage = "email is required."),
         StringLength(UserRules.MaxEmailLength, ErrorMessage = "email must be at most 254 characters long."),
-        Mailbox(ErrorMessage = "email must be a single address such as name@example.com.")]
+        Mailbox(ErrorMessage = "email must be a single address such as name@example.com, in ASCII (a domain in other scripts in its xn-- form).")]
     string Email,
     [property: StringLength(UserRules.MaxDisplayNameLength, ErrorMessage = "displayName must be at most 100 characters long."),
         PrintableText(ErrorMessage = "displayName must not contain control characters such as line breaks.")]
@@ -45,11 +45,17 @@ public static class UserRules
     public const int MaxEmailLength = 254;
     public const int MaxDisplayNameLength = 100;
     public const string UsernamePattern = "^[a-z0-9._-]+$";
+
+    /// <summary>
+    /// Printable ASCII: every username and email is, so that a lookalike (a Cyrillic a, a Kelvin sign for K)
+    /// can never stand beside its twin, and case is folded one way only.
+    /// </summary>
+    public const string AsciiPattern = "^[\\x21-\\x7E]+$";
 }
 
 /// <summary>
-/// A single mailbox such as name@example.com: stricter than <see cref="EmailAddressAttribute"/>, which only
-/// looks for an '@' that is neither first nor last. The API document calls it format <c>email</c>.
+/// A single mailbox such as name@example.com, in ASCII: stricter than <see cref="EmailAddressAttribute"/>,
+/// which only looks for an '@' that is neither first nor last. The API document calls it format <c>email</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
 public sealed class MailboxAttribute : ValidationAttribute
@@ -65,7 +71,8 @@ public sealed class MailboxAttribute : ValidationAttribute
             && address.Address == email
             && address.DisplayName.Length == 0
             && address.Host.Contains('.', StringComparison.Ordinal)
-            && !email.Any(char.IsWhiteSpace));
+            // ASCII only: one way to write each address, and no lookalike beside its twin.
+            && email.All(c => char.IsAscii(c) && !char.IsWhiteSpace(c) && !char.IsControl(c)));
 }
 
 /// <summary>Text without control characters (NUL, newlines, escapes), which have no place in a name.</summary>

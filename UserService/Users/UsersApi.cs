@@ -80,8 +80,10 @@ public static class UsersApi
         HttpResponse response,
         [Range(0, long.MaxValue, ErrorMessage = "after must be 0 or the id of a user.")] long after = 0,
         [Range(1, MaxPageSize, ErrorMessage = "limit must be from 1 to 1000.")] int limit = DefaultPageSize,
-        [StringLength(UserRules.MaxUsernameLength, ErrorMessage = "username must be at most 32 characters long.")] string? username = null,
-        [StringLength(UserRules.MaxEmailLength, ErrorMessage = "email must be at most 254 characters long.")] string? email = null)
+        [StringLength(UserRules.MaxUsernameLength, ErrorMessage = "username must be at most 32 characters long."),
+            RegularExpression(UserRules.AsciiPattern, ErrorMessage = "username is ASCII: no user has any other.")] string? username = null,
+        [StringLength(UserRules.MaxEmailLength, ErrorMessage = "email must be at most 254 characters long."),
+            RegularExpression(UserRules.AsciiPattern, ErrorMessage = "email is ASCII: no user has any other.")] string? email = null)
     {
         if (username is not null || email is not null)
         {

@@ -24,6 +24,8 @@ public static class UsersExtensions
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, UsersJsonContext.Default);
             // Numbers are numbers: ids are written, read and documented as JSON integers, never as strings.
             options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            // A body is read one way only: {"username":"a","username":"b"} is refused, not taken as "b".
+            options.SerializerOptions.AllowDuplicateProperties = false;
         });
 
         if (builder.Environment.IsDevelopment())

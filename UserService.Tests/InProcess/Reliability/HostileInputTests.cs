@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using UserService.Tests.Infrastructure;
@@ -13,6 +15,8 @@ namespace UserService.Tests.InProcess.Reliability;
 public sealed class HostileInputTests(GarnetUserService factory) : IClassFixture<GarnetUserService>
 {
     private const int Requests = 1200;
+
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     private static readonly string[] Ids =
         ["0", "-1", "9223372036854775807", "9223372036854775808", "99999999999999999999999", "abc", "1e3", "1.0", "%20", "%2e%2e", "0x10", " 1", "1;drop"];
@@ -53,6 +57,46 @@ public sealed class HostileInputTests(GarnetUserService factory) : IClassFixture
 
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(25)));
         await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString);
+    }
+
+    [Fact]
+    public async Task BodyThatNamesAPropertyTwiceIsRefusedAndCreatesNothing()
+    {
+        using var api = factory.CreateApiClient();
+        var (first, second) = (TestUsers.Unique(), TestUsers.Unique());
+        var body = $$"""{"username":"{{first.Username}}","email":"{{first.Email}}","username":"{{second.Username}}"}""";
+
+        using var response = await api.PostAsync("/api/users", new StringContent(body, Encoding.UTF8, "application/json"), Cancellation);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Empty((await api.GetFromJsonAsync<UserDto[]>($"/api/users?email={first.Email}", Cancellation))!);
+    }
+
+    /// <summary>Ways to write a twin of an address that a reader cannot tell apart from it.</summary>
+    public static TheoryData<string> Lookalikes => ["Cyrillic a", "Kelvin sign", "Cyrillic a in the domain", "domain not in its xn-- form", "fullwidth @"];
+
+    [Theory]
+    [MemberData(nameof(Lookalikes))]
+    public async Task LookalikeOfAnEmailIsRefusedOnCreateAndOnLookup(string lookalike)
+    {
+        using var api = factory.CreateApiClient();
+        var name = $"kate-{Guid.NewGuid():N}"[..16];
+        var (_, original) = await api.CreateAsync(new NewUser(name, $"{name}@example.com"));
+        var twin = lookalike switch
+        {
+            "Cyrillic a" => $"{name.Replace('a', '\u0430')}@example.com",
+            "Kelvin sign" => $"\u212A{name[1..]}@example.com",
+            "Cyrillic a in the domain" => $"{name}@ex\u0430mple.com",
+            "domain not in its xn-- form" => $"{name}@b\u00FCcher.example",
+            _ => $"{name}\uFF20example.com",
+        };
+
+        using var create = await api.PostAsJsonAsync("/api/users", new NewUser(TestUsers.Unique().Username, twin), Cancellation);
+        using var lookup = await api.GetAsync($"/api/users?email={Uri.EscapeDataString(twin)}", Cancellation);
+
+        await ProblemAssert.IsValidationProblemAsync(create, "email");
+        await ProblemAssert.IsValidationProblemAsync(lookup, "email");
+        Assert.Equal([original], (await api.GetFromJsonAsync<UserDto[]>($"/api/users?email={original.Email.ToUpperInvariant()}", Cancellation))!);
     }
 
     private static HttpRequestMessage Generate(Random random, long existingId)

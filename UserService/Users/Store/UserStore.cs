@@ -231,8 +231,16 @@ public sealed partial class UserStore(IConnectionMultiplexer redis, TimeProvider
         return IndexValue(indexed(user)) == value ? user : null;
     }
 
-    // Uniqueness ignores case: the indexes hold the lowercased value.
-    private static string IndexValue(string value) => value.ToLowerInvariant();
+    // Uniqueness ignores case, ASCII case only (every username and email is ASCII): the indexes hold the
+    // value with A-Z folded, and nothing else is folded, so that a Kelvin sign never becomes a k.
+    private static string IndexValue(string value) =>
+        string.Create(value.Length, value, static (folded, value) =>
+        {
+            for (var i = 0; i < value.Length; i++)
+            {
+                folded[i] = char.IsAsciiLetterUpper(value[i]) ? (char)(value[i] | 0x20) : value[i];
+            }
+        });
 
     private static byte[] Serialize(User user) => JsonSerializer.SerializeToUtf8Bytes(user, UsersJsonContext.Default.User);
 
