@@ -74,7 +74,11 @@ public static partial class Extensions
             if (isManagementEndpoint != onManagementPort)
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
+                return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = { Status = StatusCodes.Status404NotFound, Title = "Not Found" },
+                }).AsTask();
             }
 
             return next(context);

@@ -1,6 +1,9 @@
+using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -30,10 +33,33 @@ public static partial class Extensions
             }
         });
 
+        // After the default writer, which writes only what the request's Accept allows: an error gets its
+        // problem details even when the caller asked for text/html.
+        builder.Services.AddSingleton<IProblemDetailsWriter, AnyAcceptProblemDetailsWriter>();
+
         // A body that does not parse is the caller's mistake: answer 400 with problem details in every
         // environment, instead of an exception that the exception handler would turn into a 500.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = false);
 
         return builder;
+    }
+
+    /// <summary>Writes problem details as JSON whatever the request's Accept says; the default writer goes first.</summary>
+    private sealed class AnyAcceptProblemDetailsWriter(IOptions<ProblemDetailsOptions> options, IOptions<JsonOptions> json) : IProblemDetailsWriter
+    {
+        public bool CanWrite(ProblemDetailsContext context) => true;
+
+        public ValueTask WriteAsync(ProblemDetailsContext context)
+        {
+            var problem = context.ProblemDetails;
+            var response = context.HttpContext.Response;
+            problem.Status ??= response.StatusCode;
+            problem.Title ??= ReasonPhrases.GetReasonPhrase(problem.Status.Value);
+            problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? context.HttpContext.TraceIdentifier);
+            options.Value.CustomizeProblemDetails?.Invoke(context);
+
+            response.ContentType = "application/problem+json";
+            return new(JsonSerializer.SerializeAsync(response.Body, problem, problem.GetType(), json.Value.SerializerOptions, context.HttpContext.RequestAborted));
+        }
     }
 }

@@ -21,9 +21,12 @@ internal static partial class UsersLog
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Repaired {Count} store index entries that a crash of the store left behind")]
     public static partial void Repaired(this ILogger logger, int count);
 
-    [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "{Count} stored user documents cannot be read; their index entries are left as they are")]
-    public static partial void UnreadableDocuments(this ILogger logger, int count);
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Moved {Count} stored user documents that cannot be read to {Quarantine}")]
+    public static partial void Quarantined(this ILogger logger, int count, string quarantine);
 
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "A cached answer was not kept: the store did not take it in time")]
     public static partial void CachedAnswerNotKept(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "The stored document of user {UserId} cannot be read; the user is treated as absent")]
+    public static partial void UnreadableDocument(this ILogger logger, long userId, Exception exception);
 }

@@ -15,6 +15,7 @@ public sealed class UsersTelemetry : IDisposable
     private readonly Counter<long> created;
     private readonly Counter<long> updated;
     private readonly Counter<long> deleted;
+    private readonly Counter<long> unreadable;
     private readonly Histogram<double> storeDuration;
 
     public UsersTelemetry(IMeterFactory meterFactory)
@@ -23,6 +24,8 @@ public sealed class UsersTelemetry : IDisposable
         created = meter.CreateCounter<long>("userservice.users.created", "{user}", "Users created.");
         updated = meter.CreateCounter<long>("userservice.users.updated", "{user}", "Users replaced.");
         deleted = meter.CreateCounter<long>("userservice.users.deleted", "{user}", "Users deleted.");
+        unreadable = meter.CreateCounter<long>(
+            "userservice.store.unreadable_documents", "{document}", "Stored user documents that could not be read, each time one was met.");
         storeDuration = meter.CreateHistogram<double>(
             "userservice.store.operation.duration", "s", "Duration of user store operations, Redis round trips included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
@@ -33,6 +36,8 @@ public sealed class UsersTelemetry : IDisposable
     public void UserUpdated() => updated.Add(1);
 
     public void UserDeleted() => deleted.Add(1);
+
+    public void UnreadableDocument() => unreadable.Add(1);
 
     /// <summary>
     /// A client span named after the store operation, under the request's span, where the Redis client's

@@ -99,13 +99,13 @@ public sealed class ServiceEndpointTests(GarnetAppHost fixture)
     }
 
     [Fact]
-    public async Task ApiIsNotServedOnTheManagementPort()
+    public async Task ApiIsNotServedOnTheManagementPortWhichAnswersProblemDetails()
     {
         using var management = fixture.Host.CreateManagementClient();
 
         using var response = await management.GetAsync("/api/users", Cancellation);
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
     }
 
     [Fact]

@@ -98,28 +98,55 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
     }
 
     [Fact]
-    public async Task UnreadableDocumentIsCountedAndDoesNotStopTheRepair()
+    public async Task UnreadableDocumentIsQuarantinedAndTheRepairGoesOn()
     {
         const long corruptId = 900_001;
         var (_, user) = await Api.CreateAsync(TestUsers.Unique());
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        await database.HashSetAsync(StoreLayout.Data, corruptId, "{\"username\": [");
+        await database.HashSetAsync(StoreLayout.Data, corruptId, UnreadableDocument);
         await database.SortedSetAddAsync(StoreLayout.Order, corruptId, corruptId);
+        await database.HashSetAsync(StoreLayout.ByUsername, $"name-of-{corruptId}", corruptId);
         await database.HashDeleteAsync(StoreLayout.ByEmail, user.Email);
-        try
-        {
-            var result = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
 
-            Assert.Equal(new RepairResult(Changed: 1, Unreadable: 1), result);
-            Assert.Equal(user.Id, (long)await database.HashGetAsync(StoreLayout.ByEmail, user.Email));
-        }
-        finally
-        {
-            await database.HashDeleteAsync(StoreLayout.Data, corruptId);
-            await database.SortedSetRemoveAsync(StoreLayout.Order, corruptId);
-        }
+        var result = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
+
+        // The user's missing entry restored, and the corrupt document's one removed.
+        Assert.Equal(new RepairResult(Changed: 2, Quarantined: 1), result);
+        Assert.Equal(user.Id, (long)await database.HashGetAsync(StoreLayout.ByEmail, user.Email));
+        Assert.Equal(UnreadableDocument, (string?)await database.HashGetAsync(StoreLayout.Quarantine, corruptId));
+        await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString);
     }
+
+    [Fact]
+    public async Task UnreadableDocumentIsAbsentFromEveryReadAndADeleteRemovesIt()
+    {
+        var (_, before) = await Api.CreateAsync(TestUsers.Unique());
+        await using var redis = await ConnectAsync();
+        var database = redis.GetDatabase();
+        var corruptId = await database.StringIncrementAsync(StoreLayout.NextId);
+        await database.HashSetAsync(StoreLayout.Data, corruptId, UnreadableDocument);
+        await database.SortedSetAddAsync(StoreLayout.Order, corruptId, corruptId);
+        await database.HashSetAsync(StoreLayout.ByUsername, $"name-of-{corruptId}", corruptId);
+        var (_, after) = await Api.CreateAsync(TestUsers.Unique());
+
+        using var byId = await Api.GetAsync($"/api/users/{corruptId}", Cancellation);
+        var page = await FindAsync($"after={before.Id - 1}&limit=3");
+        var byName = await FindAsync($"username=name-of-{corruptId}");
+        using var replace = await Api.ReplaceUserAsync(corruptId, TestUsers.Unique());
+        using var delete = await Api.DeleteUserAsync(corruptId);
+
+        await ProblemAssert.IsProblemAsync(byId, HttpStatusCode.NotFound);
+        Assert.Equal([before.Id, after.Id], page.Select(user => user.Id));
+        Assert.Empty(byName);
+        await ProblemAssert.IsProblemAsync(replace, HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        Assert.False(await database.HashExistsAsync(StoreLayout.Data, corruptId));
+        // The entry the unreadable document had now points at no user, which the repair removes.
+        await RepairAndAssertConsistentAsync(expectedChanges: 1);
+    }
+
+    private const string UnreadableDocument = "{\"username\": [";
 
     protected static void WithoutBackgroundRepair(Action<IWebHostBuilder> configure, IWebHostBuilder builder)
     {
@@ -141,7 +168,7 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
     {
         var result = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
 
-        Assert.Equal(new RepairResult(expectedChanges, Unreadable: 0), result);
+        Assert.Equal(new RepairResult(expectedChanges, Quarantined: 0), result);
         await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString);
     }
 }

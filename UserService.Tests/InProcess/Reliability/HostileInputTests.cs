@@ -72,6 +72,18 @@ public sealed class HostileInputTests(GarnetUserService factory) : IClassFixture
         Assert.Empty((await api.GetFromJsonAsync<UserDto[]>($"/api/users?email={first.Email}", Cancellation))!);
     }
 
+    [Theory]
+    [InlineData("/health")]
+    [InlineData("/metrics")]
+    public async Task ManagementEndpointAskedForOnThePublicPortAnswersNotFoundWithProblemDetails(string path)
+    {
+        using var api = factory.CreateApiClient();
+
+        using var response = await api.GetAsync(path, Cancellation);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
     /// <summary>Ways to write a twin of an address that a reader cannot tell apart from it.</summary>
     public static TheoryData<string> Lookalikes => ["Cyrillic a", "Kelvin sign", "Cyrillic a in the domain", "domain not in its xn-- form", "fullwidth @"];
 

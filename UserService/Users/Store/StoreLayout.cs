@@ -10,7 +10,8 @@ namespace UserService.Users.Store;
 /// <item><see cref="Data"/>, a hash from id to the user's JSON document;</item>
 /// <item><see cref="Order"/>, a sorted set of ids, for keyset pagination;</item>
 /// <item><see cref="ByUsername"/> and <see cref="ByEmail"/>, hashes from the lowercased value to the id;</item>
-/// <item><see cref="NextId"/>, the id counter; <see cref="Generation"/>, bumped by every write.</item>
+/// <item><see cref="NextId"/>, the id counter; <see cref="Generation"/>, bumped by every write;</item>
+/// <item><see cref="Quarantine"/>, a hash from id to a document the service could not read, kept for an operator.</item>
 /// </list>
 /// Every write is one script that changes the document and its indexes together, so no reader ever sees an
 /// index entry without its user. Scripts name every key they touch (Garnet locks exactly those).
@@ -29,6 +30,7 @@ public static class StoreLayout
     public static readonly RedisKey ByEmail = "users:by-email";
     public static readonly RedisKey NextId = "users:next-id";
     public static readonly RedisKey Generation = "users:generation";
+    public static readonly RedisKey Quarantine = "users:quarantine";
 
     /// <summary>Users with an id above <c>@after</c>, at most <c>@count</c>, as id and document in turn.</summary>
     public static readonly LuaScript Page = LuaScript.Prepare(
@@ -181,6 +183,21 @@ public static class StoreLayout
             return 0
         end
         redis.call('INCR', @generation)
+        return 1
+        """);
+
+    /// <summary>
+    /// Moves an unreadable document out of the users into <see cref="Quarantine"/>, if it is still the one
+    /// the repair found (<c>@expected</c>): a delete or a write that raced the repair wins. Answers 1 when it
+    /// moved it.
+    /// </summary>
+    public static readonly LuaScript QuarantineDocument = LuaScript.Prepare(
+        """
+        if redis.call('HGET', @data, @id) ~= @expected then return 0 end
+        redis.call('INCR', @generation)
+        redis.call('HSET', @quarantine, @id, @expected)
+        redis.call('HDEL', @data, @id)
+        redis.call('ZREM', @order, @id)
         return 1
         """);
 

@@ -33,9 +33,9 @@ internal sealed class StoreRepair(IConnectionMultiplexer redis, UserStore store,
             logger.Repaired(result.Changed);
         }
 
-        if (result.Unreadable > 0)
+        if (result.Quarantined > 0)
         {
-            logger.UnreadableDocuments(result.Unreadable);
+            logger.Quarantined(result.Quarantined, (string)StoreLayout.Quarantine!);
         }
     }
 

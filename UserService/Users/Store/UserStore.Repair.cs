@@ -1,10 +1,9 @@
-using System.Text.Json;
 using StackExchange.Redis;
 
 namespace UserService.Users.Store;
 
-/// <summary>What a repair did: index entries it changed, and user documents it could not read.</summary>
-public readonly record struct RepairResult(int Changed, int Unreadable);
+/// <summary>What a repair did: index entries it changed, and unreadable documents it moved to the quarantine.</summary>
+public readonly record struct RepairResult(int Changed, int Quarantined);
 
 public sealed partial class UserStore
 {
@@ -12,23 +11,32 @@ public sealed partial class UserStore
     /// Brings the indexes back in line with the documents: removes entries that point at no user or at a
     /// user who does not point back, and adds the ones a user lacks. Scans rather than blocking the store,
     /// and changes each entry with a conditional script, so it is safe while writes go on and on every
-    /// replica at once. A document it cannot read keeps its entries, and is counted.
+    /// replica at once. A document it cannot read goes to <see cref="StoreLayout.Quarantine"/> first, and its
+    /// entries, which then point at no user, go with the others.
     /// </summary>
     public async Task<RepairResult> RepairAsync(CancellationToken cancellationToken)
     {
         var database = redis.GetDatabase();
         var documents = new Dictionary<long, (RedisValue Json, User User)>();
-        var unreadable = 0;
+        var quarantined = 0;
         await foreach (var entry in database.HashScanAsync(StoreLayout.Data).WithCancellation(cancellationToken))
         {
-            try
+            var id = (long)entry.Name;
+            if (TryRead(id, entry.Value) is { } user)
             {
-                documents[(long)entry.Name] = (entry.Value, Read((long)entry.Name, entry.Value));
+                documents[id] = (entry.Value, user);
+                continue;
             }
-            catch (Exception exception) when (exception is JsonException or InvalidDataException)
+
+            quarantined += await ReconcileAsync(database, StoreLayout.QuarantineDocument, new
             {
-                unreadable++;
-            }
+                data = StoreLayout.Data,
+                order = StoreLayout.Order,
+                quarantine = StoreLayout.Quarantine,
+                generation = StoreLayout.Generation,
+                id,
+                expected = entry.Value,
+            });
         }
 
         var changed = 0;
@@ -46,7 +54,7 @@ public sealed partial class UserStore
             changed += await ReconcileAsync(database, StoreLayout.ReconcileOrder, new { data = StoreLayout.Data, order = StoreLayout.Order, generation = StoreLayout.Generation, id });
         }
 
-        return new RepairResult(changed, unreadable);
+        return new RepairResult(changed, quarantined);
     }
 
     private static async Task<int> ReconcileIndexAsync(
