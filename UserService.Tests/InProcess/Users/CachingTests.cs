@@ -137,6 +137,36 @@ public abstract class CachingTests(UserServiceFactory factory)
     }
 
     [Fact]
+    public async Task ReadsThatDifferOnlyInHostJunkOrSpellingAddNoCachedAnswers()
+    {
+        var (_, created) = await Api.CreateAsync(TestUsers.Unique());
+        var page = $"/api/users?after={created.Id - 1}&limit=2";
+        await WarmAsync(page);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        var before = (await CachedAnswersAsync(redis)).Count;
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 1_000; i++)
+        {
+            var spelling = (i % 4) switch
+            {
+                0 => page,
+                1 => $"/api/users?limit=0002&after={created.Id - 1}",
+                2 => $"/API/Users?AFTER={created.Id - 1}&Limit=2",
+                _ => $"{page}&junk{i}={i}",
+            };
+            using var request = new HttpRequestMessage(HttpMethod.Get, spelling);
+            request.Headers.Host = $"host-{i}.example";
+            using var response = await Api.SendAsync(request, Cancellation);
+            statuses.Add(response.StatusCode);
+        }
+
+        var after = (await CachedAnswersAsync(redis)).Count;
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.True(after <= before, $"The reads added {after - before} cached answers to the {before} there were.");
+    }
+
+    [Fact]
     public async Task RefusedReadIsNotCached()
     {
         using var first = await Api.GetAsync("/api/users?limit=0", Cancellation);

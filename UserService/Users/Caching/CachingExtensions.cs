@@ -8,6 +8,9 @@ namespace UserService.Users.Caching;
 
 public static class CachingExtensions
 {
+    /// <summary>The largest answer the cache keeps.</summary>
+    public const long MaximumAnswerBytes = 512 * 1024;
+
     /// <summary>
     /// Cached reads, shared by every replica: the output cache lives in the same Redis as the users, through
     /// the same connection, under <see cref="UsersCachePolicy"/>; writes evict through <see cref="CachedReadsEviction"/>.
@@ -18,7 +21,12 @@ public static class CachingExtensions
         builder.Services.AddOptions<RedisOutputCacheOptions>()
             .Configure<IServiceProvider>((options, services) =>
                 options.ConnectionMultiplexerFactory = () => Task.FromResult(services.GetRequiredService<IConnectionMultiplexer>()));
-        builder.Services.AddOutputCache(options => options.AddPolicy(UsersCachePolicy.Name, new UsersCachePolicy()));
+        builder.Services.AddOutputCache(options =>
+        {
+            options.AddPolicy(UsersCachePolicy.Name, new UsersCachePolicy());
+            // A page of 1,000 users is about 200 KB; nothing larger is kept.
+            options.MaximumBodySize = MaximumAnswerBytes;
+        });
 
         // Every call to the cache's store goes through the store's pipeline, as the users' own calls do.
         var redisStore = builder.Services.Last(service => service.ServiceType == typeof(IOutputCacheStore));

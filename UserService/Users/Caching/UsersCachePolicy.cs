@@ -26,6 +26,9 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
 
     private static readonly TimeSpan Expiration = TimeSpan.FromMinutes(5);
 
+    /// <summary>What the list handler reads from the query, and whether it reads it as a number.</summary>
+    private static readonly (string Name, bool Numeric)[] Parameters = [("after", true), ("limit", true), ("username", false), ("email", false)];
+
     async ValueTask IOutputCachePolicy.CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation)
     {
         var method = context.HttpContext.Request.Method;
@@ -38,8 +41,23 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
         // one's, and could wait through two store timeouts, past the 2 s a caller waits at most.
         context.AllowLocking = false;
         context.ResponseExpirationTimeSpan = Expiration;
-        context.CacheVaryByRules.QueryKeys = "*";
         context.Tags.Add(Tag);
+
+        // The key holds what the answer depends on, written one way, and nothing a caller could vary freely:
+        // not the Host header, not parameters the handler ignores, not "limit=0100" beside "limit=100".
+        context.CacheVaryByRules.VaryByHost = false;
+        if (cacheable && KeyOf(context.HttpContext.Request.Query) is { } key)
+        {
+            foreach (var (name, value) in key)
+            {
+                context.CacheVaryByRules.VaryByValues[name] = value;
+            }
+        }
+        else
+        {
+            // A query the handler refuses gets a 400, which is not kept.
+            context.AllowCacheLookup = context.AllowCacheStorage = cacheable = false;
+        }
 
         if (cacheable)
         {
@@ -47,6 +65,44 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
             var generation = await store.GenerationAsync();
             context.CacheVaryByRules.VaryByValues["generation"] = generation.ToString(CultureInfo.InvariantCulture);
         }
+    }
+
+    /// <summary>
+    /// The query as the handler reads it: <c>after</c> and <c>limit</c> as numbers, <c>username</c> and
+    /// <c>email</c> with ASCII case folded, as the store looks them up. Null when a parameter is repeated or
+    /// is not a number.
+    /// </summary>
+    private static Dictionary<string, string>? KeyOf(IQueryCollection query)
+    {
+        var key = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, numeric) in Parameters)
+        {
+            var values = query[name];
+            if (values.Count == 0)
+            {
+                continue;
+            }
+
+            if (values.Count > 1)
+            {
+                return null;
+            }
+
+            if (!numeric)
+            {
+                key[name] = values[0]!.ToLowerInvariant();
+            }
+            else if (long.TryParse(values[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
+            {
+                key[name] = number.ToString(CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return key;
     }
 
     ValueTask IOutputCachePolicy.ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
