@@ -4,6 +4,8 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using RedisRateLimiting;
+using StackExchange.Redis;
 
 namespace UserService.Infrastructure;
 
@@ -29,7 +31,8 @@ public static class CallerRateLimits
 {
     /// <summary>
     /// Limits each caller (the token's subject or client id, else the client address) to
-    /// <see cref="RateLimitingOptions.PermitLimit"/> requests per window. A rejected call gets 429, a
+    /// <see cref="RateLimitingOptions.PermitLimit"/> requests per window, across every replica: the count is
+    /// kept in the store (see <see cref="SharedRateLimiter"/>). A rejected call gets 429, a
     /// <c>Retry-After</c> header and problem details. Probes and scrapes on the management port are not limited.
     /// </summary>
     public static IHostApplicationBuilder AddCallerRateLimits(this IHostApplicationBuilder builder)
@@ -41,20 +44,27 @@ public static class CallerRateLimits
 
         // The service defaults place the limiter after authentication; this is the limit it applies.
         builder.Services.AddOptions<RateLimiterOptions>()
-            .Configure<IOptions<RateLimitingOptions>, IOptions<ManagementOptions>>((options, limits, management) =>
+            .Configure<IOptions<RateLimitingOptions>, IOptions<ManagementOptions>, IServiceProvider>((options, limits, management, services) =>
             {
                 var managementPort = management.Value.Port;
                 var window = limits.Value;
                 options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                     context.Connection.LocalPort == managementPort
                         ? RateLimitPartition.GetNoLimiter("management")
-                        : RateLimitPartition.GetSlidingWindowLimiter(CallerOf(context), _ => new SlidingWindowRateLimiterOptions
-                        {
-                            PermitLimit = window.PermitLimit,
-                            Window = window.Window,
-                            SegmentsPerWindow = window.SegmentsPerWindow,
-                            QueueLimit = 0,
-                        }));
+                        : RateLimitPartition.Get(CallerOf(context), caller => new SharedRateLimiter(
+                            new RedisSlidingWindowRateLimiter<string>(caller, new RedisSlidingWindowRateLimiterOptions
+                            {
+                                PermitLimit = window.PermitLimit,
+                                Window = window.Window,
+                                ConnectionMultiplexerFactory = services.GetRequiredService<IConnectionMultiplexer>,
+                            }),
+                            new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
+                            {
+                                PermitLimit = window.PermitLimit,
+                                Window = window.Window,
+                                SegmentsPerWindow = window.SegmentsPerWindow,
+                                QueueLimit = 0,
+                            }))));
 
                 // The middleware's default is 503, which would tell a client that the service is unwell.
                 options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -84,6 +94,6 @@ public static class CallerRateLimits
     /// <summary>Who is calling: the token's subject or client id when there is a valid one, else the address.</summary>
     private static string CallerOf(HttpContext context) =>
         Callers.IdOf(context.User) is { } caller
-            ? $"caller:{caller}"
-            : $"address:{context.Connection.RemoteIpAddress ?? IPAddress.None}";
+            ? $"users:caller:{caller}"
+            : $"users:address:{context.Connection.RemoteIpAddress ?? IPAddress.None}";
 }

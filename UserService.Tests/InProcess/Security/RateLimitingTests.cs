@@ -59,4 +59,41 @@ public sealed class RateLimitingTests(RateLimitedUserService factory) : IClassFi
 
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
     }
+
+    [Fact]
+    public async Task CallersLimitIsSharedByEveryReplica()
+    {
+        // A second service on the same store: another replica, as far as the limit is concerned.
+        using var replica = factory.WithWebHostBuilder(_ => { });
+        var token = TestTokens.Create(subject: $"two-replicas-{Guid.NewGuid():N}");
+        using var first = factory.CreateClient().Authorize(token);
+        using var second = replica.CreateClient().Authorize(token);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i <= RateLimitedUserService.Limit; i++)
+        {
+            using var response = await (i % 2 == 0 ? first : second).GetAsync("/api/users?limit=1", Cancellation);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.OK, RateLimitedUserService.Limit), HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task WithTheStoreDownEachReplicaCountsOnItsOwnAndTheLimiterFailsNothing()
+    {
+        using var storeDown = factory.WithWebHostBuilder(builder =>
+            builder.UseSetting(ServiceSettings.Store, $"127.0.0.1:{FreePort.Next()},abortConnect=false"));
+        using var api = storeDown.CreateClient().Authorize(TestTokens.Create(subject: $"outage-{Guid.NewGuid():N}"));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i <= RateLimitedUserService.Limit; i++)
+        {
+            using var response = await api.GetAsync("/api/users/1", Cancellation);
+            statuses.Add(response.StatusCode);
+        }
+
+        // The store's own answer while it is down, then the replica's own count.
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.ServiceUnavailable, RateLimitedUserService.Limit), HttpStatusCode.TooManyRequests], statuses);
+    }
 }

@@ -13,6 +13,9 @@ namespace UserService.Users.Store;
 /// <item><see cref="NextId"/>, the id counter; <see cref="Generation"/>, bumped by every write;</item>
 /// <item><see cref="Quarantine"/>, a hash from id to a document the service could not read, kept for an operator.</item>
 /// </list>
+/// Beside the users, the same store holds the output cache's entries (<c>__MSOCV_</c>…), the outcomes of
+/// creates sent with an Idempotency-Key (<see cref="IdempotencyRecord"/>), and each caller's request count
+/// (<c>rl:sw:{users:caller:…}</c>, as RedisRateLimiting lays it out).
 /// Every write is one script that changes the document and its indexes together, so no reader ever sees an
 /// index entry without its user. Scripts name every key they touch (Garnet locks exactly those).
 /// <para>
