@@ -19,7 +19,11 @@ public sealed class WriteLoad
 
     public ConcurrentBag<long> Acknowledged { get; } = [];
 
+    /// <summary>5xx answers other than 503: the service failing, not a store that was slow or away for a moment.</summary>
     public ConcurrentBag<HttpStatusCode> ServerErrors { get; } = [];
+
+    /// <summary>503 answers: the store did not answer in time, which a loaded machine can make happen.</summary>
+    public ConcurrentBag<HttpStatusCode> Unavailable { get; } = [];
 
     public ConcurrentBag<string> Unanswered { get; } = [];
 
@@ -69,6 +73,10 @@ public sealed class WriteLoad
                 if (response.StatusCode == HttpStatusCode.Created)
                 {
                     Acknowledged.Add((await response.Content.ReadFromJsonAsync<UserDto>(TestContext.Current.CancellationToken))!.Id);
+                }
+                else if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    Unavailable.Add(response.StatusCode);
                 }
                 else if ((int)response.StatusCode >= 500)
                 {

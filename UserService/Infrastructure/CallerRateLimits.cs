@@ -4,7 +4,6 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using RedisRateLimiting;
 using StackExchange.Redis;
 
 namespace UserService.Infrastructure;
@@ -52,12 +51,10 @@ public static class CallerRateLimits
                     context.Connection.LocalPort == managementPort
                         ? RateLimitPartition.GetNoLimiter("management")
                         : RateLimitPartition.Get(CallerOf(context), caller => new SharedRateLimiter(
-                            new RedisSlidingWindowRateLimiter<string>(caller, new RedisSlidingWindowRateLimiterOptions
-                            {
-                                PermitLimit = window.PermitLimit,
-                                Window = window.Window,
-                                ConnectionMultiplexerFactory = services.GetRequiredService<IConnectionMultiplexer>,
-                            }),
+                            caller,
+                            window,
+                            services.GetRequiredService<IConnectionMultiplexer>(),
+                            TimeProvider.System,
                             new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
                             {
                                 PermitLimit = window.PermitLimit,
@@ -94,6 +91,6 @@ public static class CallerRateLimits
     /// <summary>Who is calling: the token's subject or client id when there is a valid one, else the address.</summary>
     private static string CallerOf(HttpContext context) =>
         Callers.IdOf(context.User) is { } caller
-            ? $"users:caller:{caller}"
-            : $"users:address:{context.Connection.RemoteIpAddress ?? IPAddress.None}";
+            ? $"caller:{caller}"
+            : $"address:{context.Connection.RemoteIpAddress ?? IPAddress.None}";
 }

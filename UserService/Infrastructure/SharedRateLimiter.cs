@@ -1,45 +1,129 @@
 using System.Threading.RateLimiting;
+using StackExchange.Redis;
 using UserService.Users.Store;
 
 namespace UserService.Infrastructure;
 
 /// <summary>
-/// One caller's limit, counted in the store so that every replica shares it. When the store does not
-/// answer within <see cref="StoreTimeout"/>, this replica counts on its own instead: an outage of the store
-/// never turns into refusals, nor into errors, from the limiter, and leaves the request its time for the
-/// store calls that matter. The limiter's calls stay out of the store's breaker, which speaks for the users.
+/// One caller's limit, shared by every replica: a fixed window whose permits are counted in the store. A
+/// replica takes them a slice at a time (a tenth of the limit) and spends them locally, so that a busy
+/// caller costs the store one call per slice rather than one per request, and no replica can spend a
+/// permit the store did not grant: together the replicas allow at most the limit per window. When the
+/// store does not answer within <see cref="StoreTimeout"/>, the replica counts on its own instead: an
+/// outage of the store never turns into refusals, nor into errors, from the limiter.
 /// </summary>
-internal sealed class SharedRateLimiter(RateLimiter shared, RateLimiter local) : RateLimiter
+internal sealed class SharedRateLimiter(
+    string caller, RateLimitingOptions limits, IConnectionMultiplexer redis, TimeProvider clock, RateLimiter local) : RateLimiter
 {
-    /// <summary>A count takes a millisecond or two; one that takes longer is not worth the request's time.</summary>
+    /// <summary>A slice takes a millisecond or two to grant; one that takes longer is not worth the request's time.</summary>
     public static readonly TimeSpan StoreTimeout = TimeSpan.FromMilliseconds(100);
 
-    // The local count is the one that says when this caller's partition has been idle long enough to drop.
+    /// <summary>How long the replica counts on its own once the store failed to grant a slice in time.</summary>
+    private static readonly TimeSpan CountLocallyFor = TimeSpan.FromSeconds(1);
+
+    private static readonly RateLimitLease Acquired = new Lease(true, null);
+
+    private readonly Lock gate = new();
+    private readonly SemaphoreSlim refill = new(1, 1);
+    private readonly long slice = Math.Max(1, limits.PermitLimit / 10);
+    private long window = -1;
+    private long held;
+    private DateTimeOffset countLocallyUntil;
+
+    // The local count says when this caller has been idle long enough for the partition to be dropped.
     public override TimeSpan? IdleDuration => local.IdleDuration;
 
-    public override RateLimiterStatistics? GetStatistics() => shared.GetStatistics();
+    public override RateLimiterStatistics? GetStatistics() => local.GetStatistics();
 
-    // The store is only asked asynchronously; the middleware then waits on AcquireAsyncCore.
-    protected override RateLimitLease AttemptAcquireCore(int permitCount) => shared.AttemptAcquire(permitCount);
+    // Spends a permit this replica already holds; otherwise the middleware goes on to AcquireAsyncCore.
+    protected override RateLimitLease AttemptAcquireCore(int permitCount) =>
+        TrySpend(permitCount, CurrentWindow()) ? Acquired : new Lease(false, null);
 
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
-        try
+        var current = CurrentWindow();
+        if (TrySpend(permitCount, current))
         {
-            return await shared.AcquireAsync(permitCount, cancellationToken).AsTask().WaitAsync(StoreTimeout, cancellationToken);
+            return Acquired;
         }
-        catch (Exception exception) when (StoreUnavailableException.From(exception) is not null)
+
+        // After the store failed to answer, the replica counts on its own for a moment rather than make each
+        // request wait to find the store still away; and no request waits on another's slice for longer
+        // than it would wait on the store.
+        if (clock.GetUtcNow() < countLocallyUntil || !await refill.WaitAsync(StoreTimeout, cancellationToken))
         {
             return await local.AcquireAsync(permitCount, cancellationToken);
         }
+
+        try
+        {
+            // Another request of this caller may have taken a slice while this one waited.
+            if (TrySpend(permitCount, current))
+            {
+                return Acquired;
+            }
+
+            var granted = await TakeSliceAsync(current).WaitAsync(StoreTimeout, cancellationToken);
+            lock (gate)
+            {
+                if (window == current)
+                {
+                    held += granted;
+                }
+            }
+
+            return TrySpend(permitCount, current) ? Acquired : new Lease(false, WindowEnd(current) - clock.GetUtcNow());
+        }
+        catch (Exception exception) when (StoreUnavailableException.From(exception) is not null)
+        {
+            countLocallyUntil = clock.GetUtcNow() + CountLocallyFor;
+            return await local.AcquireAsync(permitCount, cancellationToken);
+        }
+        finally
+        {
+            refill.Release();
+        }
     }
+
+    private bool TrySpend(int permitCount, long current)
+    {
+        lock (gate)
+        {
+            if (window != current)
+            {
+                (window, held) = (current, 0);
+            }
+
+            if (held < permitCount)
+            {
+                return false;
+            }
+
+            held -= permitCount;
+            return true;
+        }
+    }
+
+    private async Task<long> TakeSliceAsync(long current) =>
+        (long)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.TakePermits, new
+        {
+            counter = StoreLayout.RateLimitWindow(caller, current),
+            slice,
+            limit = (long)limits.PermitLimit,
+            ttl = (long)limits.Window.TotalMilliseconds + 1000,
+        });
+
+    private long CurrentWindow() => clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)limits.Window.TotalMilliseconds;
+
+    private DateTimeOffset WindowEnd(long current) =>
+        DateTimeOffset.FromUnixTimeMilliseconds((current + 1) * (long)limits.Window.TotalMilliseconds);
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            shared.Dispose();
             local.Dispose();
+            refill.Dispose();
         }
 
         base.Dispose(disposing);
@@ -47,7 +131,20 @@ internal sealed class SharedRateLimiter(RateLimiter shared, RateLimiter local) :
 
     protected override async ValueTask DisposeAsyncCore()
     {
-        await shared.DisposeAsync();
         await local.DisposeAsync();
+        refill.Dispose();
+    }
+
+    private sealed class Lease(bool isAcquired, TimeSpan? retryAfter) : RateLimitLease
+    {
+        public override bool IsAcquired => isAcquired;
+
+        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = retryAfter;
+            return retryAfter is not null && metadataName == MetadataName.RetryAfter.Name;
+        }
     }
 }

@@ -30,10 +30,8 @@ internal static class SharedResponses
         Problem(responses, document, StatusCodes.Status503ServiceUnavailable,
             "The user store cannot be reached. For a write, the member outcome says whether it was applied: not-applied, or unknown.",
             (HeaderNames.RetryAfter, retryAfter));
-        responses[Status(StatusCodes.Status431RequestHeaderFieldsTooLarge)] = new OpenApiResponse
-        {
-            Description = $"The request's headers exceed {RequestLimits.MaxHeaderBytes / 1024} KiB. Kestrel answers with no body.",
-        };
+        Problem(responses, document, StatusCodes.Status431RequestHeaderFieldsTooLarge,
+            $"The request's headers exceed {RequestLimits.MaxHeaderBytes / 1024} KiB. Past {RequestLimits.KestrelMaxHeaderBytes / 1024} KiB, Kestrel answers before the service, with no body.");
 
         if (context.Description.ParameterDescriptions.Any(parameter => parameter.Source == BindingSource.Body))
         {

@@ -72,6 +72,18 @@ public sealed class HostileInputTests(GarnetUserService factory) : IClassFixture
         Assert.Empty((await api.GetFromJsonAsync<UserDto[]>($"/api/users?email={first.Email}", Cancellation))!);
     }
 
+    [Fact]
+    public async Task HeadersOver16KiBAnswerTooLargeWithProblemDetails()
+    {
+        using var api = factory.CreateApiClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/users");
+        request.Headers.Add("X-Padding", new string('x', 17 * 1024));
+
+        using var response = await api.SendAsync(request, Cancellation);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestHeaderFieldsTooLarge);
+    }
+
     [Theory]
     [InlineData("/health")]
     [InlineData("/metrics")]

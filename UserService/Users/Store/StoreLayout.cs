@@ -14,8 +14,8 @@ namespace UserService.Users.Store;
 /// <item><see cref="Quarantine"/>, a hash from id to a document the service could not read, kept for an operator.</item>
 /// </list>
 /// Beside the users, the same store holds the output cache's entries (<c>__MSOCV_</c>…), the outcomes of
-/// creates sent with an Idempotency-Key (<see cref="IdempotencyRecord"/>), and each caller's request count
-/// (<c>rl:sw:{users:caller:…}</c>, as RedisRateLimiting lays it out).
+/// creates sent with an Idempotency-Key (<see cref="IdempotencyRecord"/>), and each caller's permits of the
+/// current rate-limit window (<see cref="RateLimitWindow"/>).
 /// Every write is one script that changes the document and its indexes together, so no reader ever sees an
 /// index entry without its user. Scripts name every key they touch (Garnet locks exactly those).
 /// <para>
@@ -203,6 +203,23 @@ public static class StoreLayout
         redis.call('ZREM', @order, @id)
         return 1
         """);
+
+    /// <summary>
+    /// Grants up to <c>@slice</c> of a caller's <c>@limit</c> permits in one window, as many as are left;
+    /// answers how many it granted. The counter expires shortly after its window.
+    /// </summary>
+    public static readonly LuaScript TakePermits = LuaScript.Prepare(
+        """
+        local used = tonumber(redis.call('GET', @counter) or '0')
+        local granted = math.min(tonumber(@slice), tonumber(@limit) - used)
+        if granted <= 0 then return 0 end
+        redis.call('INCRBY', @counter, granted)
+        redis.call('PEXPIRE', @counter, @ttl)
+        return granted
+        """);
+
+    /// <summary>The count of permits granted to <paramref name="caller"/> in the rate-limit window numbered <paramref name="window"/>.</summary>
+    public static RedisKey RateLimitWindow(string caller, long window) => $"users:rate:{caller}:{window}";
 
     /// <summary>What a write script answers, by name: the scripts return these words.</summary>
     public enum ScriptAnswer
