@@ -39,9 +39,17 @@ public sealed class RunningAppHost : IAsyncDisposable
     /// <summary>Everything the AppHost and its resources logged so far.</summary>
     public ResourceLogs Logs { get; }
 
-    /// <summary>Starts the AppHost and waits until the cache and the user service report healthy.</summary>
+    /// <summary>
+    /// Starts the AppHost and waits until the cache and the user service report healthy. The service gets
+    /// <see cref="ServiceSettings.Common"/>, with <paramref name="settings"/> over it.
+    /// </summary>
     public static async Task<RunningAppHost> StartAsync(
-        string engine, string? dataDirectory = null, string? password = null, int replicas = 1, CancellationToken cancellationToken = default)
+        string engine,
+        string? dataDirectory = null,
+        string? password = null,
+        int replicas = 1,
+        IReadOnlyDictionary<string, string>? settings = null,
+        CancellationToken cancellationToken = default)
     {
         dataDirectory ??= Directory.CreateTempSubdirectory("userservice-tests-").FullName;
         password ??= Convert.ToHexString(Guid.NewGuid().ToByteArray());
@@ -69,7 +77,13 @@ public sealed class RunningAppHost : IAsyncDisposable
         // The tests mint their own tokens (the service learns their signing key next to any of its own), and
         // the races and walks send hundreds of requests a second with one token.
         var userService = builder.CreateResourceBuilder<ProjectResource>(ResourceNames.UserService);
-        foreach (var (key, value) in ServiceSettings.Common().AsEnvironment())
+        var serviceSettings = ServiceSettings.Common();
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            serviceSettings[key] = value;
+        }
+
+        foreach (var (key, value) in serviceSettings.AsEnvironment())
         {
             userService.WithEnvironment(key, value);
         }
