@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.OutputCaching;
 using Polly;
+using StackExchange.Redis;
 using UserService.Users.Store;
 
 namespace UserService.Users.Caching;
@@ -10,12 +11,23 @@ namespace UserService.Users.Caching;
 /// for a miss, and a cached answer that cannot be kept is let go), but it is time the request waits: a
 /// short bound here leaves the page read its full <see cref="StoreResilience.CommandTimeout"/> within the
 /// 2 s a caller waits at most.
+/// <para>
+/// It also bounds what the cache holds: at most <see cref="MaxAnswersPerWindow"/> answers are kept in each
+/// window of <see cref="Window"/>, the time an answer lives, counted in the store for every replica. At
+/// most twice that many are alive at once, each at most <see cref="CachingExtensions.MaximumAnswerBytes"/>.
+/// </para>
 /// </summary>
-internal sealed class BoundedOutputCacheStore(IOutputCacheStore inner, ResiliencePipeline pipeline, ILogger<BoundedOutputCacheStore> logger)
+internal sealed class BoundedOutputCacheStore(
+    IOutputCacheStore inner, ResiliencePipeline pipeline, IConnectionMultiplexer redis, TimeProvider clock, ILogger<BoundedOutputCacheStore> logger)
     : IOutputCacheStore
 {
+    public const int MaxAnswersPerWindow = 1_000;
+
+    /// <summary>As long as a cached answer lives.</summary>
+    public static readonly TimeSpan Window = UsersCachePolicy.Expiration;
+
     /// <summary>A lookup or a storing takes a millisecond or two; one that takes longer is not worth waiting for.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(100);
 
     public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken) =>
         await pipeline.CallStoreAsync(() => inner.GetAsync(key, cancellationToken).AsTask().WaitAsync(Timeout, cancellationToken));
@@ -26,6 +38,11 @@ internal sealed class BoundedOutputCacheStore(IOutputCacheStore inner, Resilienc
         {
             await pipeline.CallStoreAsync(async () =>
             {
+                if (await CountAnswerAsync().WaitAsync(Timeout, cancellationToken) > MaxAnswersPerWindow)
+                {
+                    return false;
+                }
+
                 await inner.SetAsync(key, value, tags, validFor, cancellationToken).AsTask().WaitAsync(Timeout, cancellationToken);
                 return true;
             });
@@ -34,6 +51,17 @@ internal sealed class BoundedOutputCacheStore(IOutputCacheStore inner, Resilienc
         {
             logger.CachedAnswerNotKept(exception);
         }
+    }
+
+    /// <summary>Counts one more answer kept in the current window, for every replica; answers the count.</summary>
+    private async Task<long> CountAnswerAsync()
+    {
+        var window = clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)Window.TotalMilliseconds;
+        return (long)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.CountCachedAnswer, new
+        {
+            counter = StoreLayout.CachedAnswersWindow(window),
+            ttl = (long)(2 * Window).TotalMilliseconds,
+        });
     }
 
     public async ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken) =>

@@ -35,6 +35,8 @@ public static class CachingExtensions
             redisStore.ImplementationFactory?.Invoke(services) as IOutputCacheStore
                 ?? (IOutputCacheStore)ActivatorUtilities.CreateInstance(services, redisStore.ImplementationType!),
             services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(StoreResilience.PipelineName),
+            services.GetRequiredService<IConnectionMultiplexer>(),
+            TimeProvider.System,
             services.GetRequiredService<ILogger<BoundedOutputCacheStore>>()));
 
         builder.Services.AddSingleton<CachedReadsEviction>();

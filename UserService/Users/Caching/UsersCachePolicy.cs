@@ -24,7 +24,8 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
     public const string Name = "Users";
     public const string Tag = "users";
 
-    private static readonly TimeSpan Expiration = TimeSpan.FromMinutes(5);
+    /// <summary>The longest a cached answer lives.</summary>
+    public static readonly TimeSpan Expiration = TimeSpan.FromMinutes(5);
 
     /// <summary>What the list handler reads from the query, and whether it reads it as a number.</summary>
     private static readonly (string Name, bool Numeric)[] Parameters = [("after", true), ("limit", true), ("username", false), ("email", false)];

@@ -13,7 +13,8 @@ namespace UserService.Users.Store;
 /// <item><see cref="NextId"/>, the id counter; <see cref="Generation"/>, bumped by every write;</item>
 /// <item><see cref="Quarantine"/>, a hash from id to a document the service could not read, kept for an operator.</item>
 /// </list>
-/// Beside the users, the same store holds the output cache's entries (<c>__MSOCV_</c>…), the outcomes of
+/// Beside the users, the same store holds the output cache's entries (<c>__MSOCV_</c>…) and their count per
+/// window (<see cref="CachedAnswersWindow"/>), the outcomes of
 /// creates sent with an Idempotency-Key (<see cref="IdempotencyRecord"/>), and each caller's permits of the
 /// current rate-limit window (<see cref="RateLimitWindow"/>).
 /// Every write is one script that changes the document and its indexes together, so no reader ever sees an
@@ -217,6 +218,17 @@ public static class StoreLayout
         redis.call('PEXPIRE', @counter, @ttl)
         return granted
         """);
+
+    /// <summary>Counts one more cached answer in its window; answers the count. The counter outlives the window's answers.</summary>
+    public static readonly LuaScript CountCachedAnswer = LuaScript.Prepare(
+        """
+        local count = redis.call('INCR', @counter)
+        if count == 1 then redis.call('PEXPIRE', @counter, @ttl) end
+        return count
+        """);
+
+    /// <summary>How many answers the output cache kept in the window numbered <paramref name="window"/>.</summary>
+    public static RedisKey CachedAnswersWindow(long window) => $"users:cache:kept:{window}";
 
     /// <summary>The count of permits granted to <paramref name="caller"/> in the rate-limit window numbered <paramref name="window"/>.</summary>
     public static RedisKey RateLimitWindow(string caller, long window) => $"users:rate:{caller}:{window}";
