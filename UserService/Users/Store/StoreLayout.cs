@@ -13,12 +13,13 @@ namespace UserService.Users.Store;
 /// <item><see cref="NextId"/>, the id counter; <see cref="Generation"/>, bumped by every write;</item>
 /// <item><see cref="Quarantine"/>, a hash from id to a document the service could not read, kept for an operator.</item>
 /// </list>
-/// Beside the users, the same store holds the output cache's entries (<c>__MSOCV_</c>…) and their count per
-/// window (<see cref="CachedAnswersWindow"/>), the outcomes of
-/// creates sent with an Idempotency-Key (<see cref="IdempotencyRecord"/>), and each caller's permits of the
-/// current rate-limit window (<see cref="RateLimitWindow"/>).
+/// Beside the users, the same store holds the outcomes of creates sent with an Idempotency-Key
+/// (<see cref="IdempotencyRecord"/>), the output cache's entries (<c>__MSOCV_</c>…), and the counters
+/// of the upkeep part of this class: cached answers per window, and each caller's rate-limit permits.
+/// <para>
 /// Every write is one script that changes the document and its indexes together, so no reader ever sees an
 /// index entry without its user. Scripts name every key they touch (Garnet locks exactly those).
+/// </para>
 /// <para>
 /// A crash can still cut a script short: Garnet logs and replays a script's writes one by one. So each
 /// script writes in an order where any prefix only leaves index entries that point at no user, or at a user
@@ -26,7 +27,7 @@ namespace UserService.Users.Store;
 /// </para>
 /// The benchmark's baseline compiles this file too, so that it reads the same layout with the same script.
 /// </summary>
-public static class StoreLayout
+public static partial class StoreLayout
 {
     public static readonly RedisKey Data = "users:data";
     public static readonly RedisKey Order = "users:order";
@@ -150,88 +151,6 @@ public static class StoreLayout
         redis.call('HDEL', @emails, @email)
         return 'Applied'
         """);
-
-    /// <summary>
-    /// Adds (<c>@claim</c> 1) or removes (0) one index entry, only if the user's document is still the one the
-    /// repair judged by (empty for none) and the entry is still as it saw it: a write that raced the repair
-    /// wins. Answers 1 when it changed the entry.
-    /// </summary>
-    public static readonly LuaScript ReconcileClaim = LuaScript.Prepare(
-        """
-        if (redis.call('HGET', @data, @id) or '') ~= @expected then return 0 end
-        local owner = redis.call('HGET', @index, @value)
-        if @claim == '1' then
-            if owner then return 0 end
-            redis.call('HSET', @index, @value, @id)
-        else
-            if owner ~= @id then return 0 end
-            redis.call('HDEL', @index, @value)
-        end
-        redis.call('INCR', @generation)
-        return 1
-        """);
-
-    /// <summary>
-    /// Lists the user exactly when its document exists (ids are never reused). Answers 1 when it changed
-    /// the order.
-    /// </summary>
-    public static readonly LuaScript ReconcileOrder = LuaScript.Prepare(
-        """
-        local exists = redis.call('HEXISTS', @data, @id) == 1
-        local listed = redis.call('ZSCORE', @order, @id)
-        if exists and not listed then
-            redis.call('ZADD', @order, @id, @id)
-        elseif listed and not exists then
-            redis.call('ZREM', @order, @id)
-        else
-            return 0
-        end
-        redis.call('INCR', @generation)
-        return 1
-        """);
-
-    /// <summary>
-    /// Moves an unreadable document out of the users into <see cref="Quarantine"/>, if it is still the one
-    /// the repair found (<c>@expected</c>): a delete or a write that raced the repair wins. Answers 1 when it
-    /// moved it.
-    /// </summary>
-    public static readonly LuaScript QuarantineDocument = LuaScript.Prepare(
-        """
-        if redis.call('HGET', @data, @id) ~= @expected then return 0 end
-        redis.call('INCR', @generation)
-        redis.call('HSET', @quarantine, @id, @expected)
-        redis.call('HDEL', @data, @id)
-        redis.call('ZREM', @order, @id)
-        return 1
-        """);
-
-    /// <summary>
-    /// Grants up to <c>@slice</c> of a caller's <c>@limit</c> permits in one window, as many as are left;
-    /// answers how many it granted. The counter expires shortly after its window.
-    /// </summary>
-    public static readonly LuaScript TakePermits = LuaScript.Prepare(
-        """
-        local used = tonumber(redis.call('GET', @counter) or '0')
-        local granted = math.min(tonumber(@slice), tonumber(@limit) - used)
-        if granted <= 0 then return 0 end
-        redis.call('INCRBY', @counter, granted)
-        redis.call('PEXPIRE', @counter, @ttl)
-        return granted
-        """);
-
-    /// <summary>Counts one more cached answer in its window; answers the count. The counter outlives the window's answers.</summary>
-    public static readonly LuaScript CountCachedAnswer = LuaScript.Prepare(
-        """
-        local count = redis.call('INCR', @counter)
-        if count == 1 then redis.call('PEXPIRE', @counter, @ttl) end
-        return count
-        """);
-
-    /// <summary>How many answers the output cache kept in the window numbered <paramref name="window"/>.</summary>
-    public static RedisKey CachedAnswersWindow(long window) => $"users:cache:kept:{window}";
-
-    /// <summary>The count of permits granted to <paramref name="caller"/> in the rate-limit window numbered <paramref name="window"/>.</summary>
-    public static RedisKey RateLimitWindow(string caller, long window) => $"users:rate:{caller}:{window}";
 
     /// <summary>What a write script answers, by name: the scripts return these words.</summary>
     public enum ScriptAnswer

@@ -1,0 +1,92 @@
+using StackExchange.Redis;
+
+namespace UserService.Users.Store;
+
+/// <summary>
+/// The scripts that keep the store in shape (the repair's, and the quarantine), and the counters the
+/// service keeps beside the users: cached answers per window, and each caller's rate-limit permits.
+/// </summary>
+public static partial class StoreLayout
+{
+    /// <summary>
+    /// Adds (<c>@claim</c> 1) or removes (0) one index entry, only if the user's document is still the one the
+    /// repair judged by (empty for none) and the entry is still as it saw it: a write that raced the repair
+    /// wins. Answers 1 when it changed the entry.
+    /// </summary>
+    public static readonly LuaScript ReconcileClaim = LuaScript.Prepare(
+        """
+        if (redis.call('HGET', @data, @id) or '') ~= @expected then return 0 end
+        local owner = redis.call('HGET', @index, @value)
+        if @claim == '1' then
+            if owner then return 0 end
+            redis.call('HSET', @index, @value, @id)
+        else
+            if owner ~= @id then return 0 end
+            redis.call('HDEL', @index, @value)
+        end
+        redis.call('INCR', @generation)
+        return 1
+        """);
+
+    /// <summary>
+    /// Lists the user exactly when its document exists (ids are never reused). Answers 1 when it changed
+    /// the order.
+    /// </summary>
+    public static readonly LuaScript ReconcileOrder = LuaScript.Prepare(
+        """
+        local exists = redis.call('HEXISTS', @data, @id) == 1
+        local listed = redis.call('ZSCORE', @order, @id)
+        if exists and not listed then
+            redis.call('ZADD', @order, @id, @id)
+        elseif listed and not exists then
+            redis.call('ZREM', @order, @id)
+        else
+            return 0
+        end
+        redis.call('INCR', @generation)
+        return 1
+        """);
+
+    /// <summary>
+    /// Moves an unreadable document out of the users into <see cref="Quarantine"/>, if it is still the one
+    /// the repair found (<c>@expected</c>): a delete or a write that raced the repair wins. Answers 1 when it
+    /// moved it.
+    /// </summary>
+    public static readonly LuaScript QuarantineDocument = LuaScript.Prepare(
+        """
+        if redis.call('HGET', @data, @id) ~= @expected then return 0 end
+        redis.call('INCR', @generation)
+        redis.call('HSET', @quarantine, @id, @expected)
+        redis.call('HDEL', @data, @id)
+        redis.call('ZREM', @order, @id)
+        return 1
+        """);
+
+    /// <summary>
+    /// Grants up to <c>@slice</c> of a caller's <c>@limit</c> permits in one window, as many as are left;
+    /// answers how many it granted. The counter expires shortly after its window.
+    /// </summary>
+    public static readonly LuaScript TakePermits = LuaScript.Prepare(
+        """
+        local used = tonumber(redis.call('GET', @counter) or '0')
+        local granted = math.min(tonumber(@slice), tonumber(@limit) - used)
+        if granted <= 0 then return 0 end
+        redis.call('INCRBY', @counter, granted)
+        redis.call('PEXPIRE', @counter, @ttl)
+        return granted
+        """);
+
+    /// <summary>Counts one more cached answer in its window; answers the count. The counter outlives the window's answers.</summary>
+    public static readonly LuaScript CountCachedAnswer = LuaScript.Prepare(
+        """
+        local count = redis.call('INCR', @counter)
+        if count == 1 then redis.call('PEXPIRE', @counter, @ttl) end
+        return count
+        """);
+
+    /// <summary>How many answers the output cache kept in the window numbered <paramref name="window"/>.</summary>
+    public static RedisKey CachedAnswersWindow(long window) => $"users:cache:kept:{window}";
+
+    /// <summary>The count of permits granted to <paramref name="caller"/> in the rate-limit window numbered <paramref name="window"/>.</summary>
+    public static RedisKey RateLimitWindow(string caller, long window) => $"users:rate:{caller}:{window}";
+}
