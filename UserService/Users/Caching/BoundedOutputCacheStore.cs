@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Extensions.Options;
 using Polly;
 using StackExchange.Redis;
 using UserService.Users.Store;
@@ -12,17 +13,20 @@ namespace UserService.Users.Caching;
 /// short bound here leaves the page read its full <see cref="StoreResilience.CommandTimeout"/> within the
 /// 2 s a caller waits at most.
 /// <para>
-/// It also bounds what the cache holds: at most <see cref="MaxAnswersPerWindow"/> answers are kept in each
-/// window of <see cref="Window"/>, the time an answer lives, counted in the store for every replica. At
-/// most twice that many are alive at once, each at most <see cref="CachingExtensions.MaximumAnswerBytes"/>.
+/// It also bounds what the cache holds: at most <see cref="CachingOptions.MaxBytesPerWindow"/> of answers
+/// are kept in each window of <see cref="Window"/>, the time an answer lives, counted in the store for
+/// every replica, so at most twice that is alive at once. Past it, answers are served but not kept.
 /// </para>
 /// </summary>
 internal sealed class BoundedOutputCacheStore(
-    IOutputCacheStore inner, ResiliencePipeline pipeline, IConnectionMultiplexer redis, TimeProvider clock, ILogger<BoundedOutputCacheStore> logger)
+    IOutputCacheStore inner,
+    ResiliencePipeline pipeline,
+    IConnectionMultiplexer redis,
+    TimeProvider clock,
+    IOptions<CachingOptions> options,
+    ILogger<BoundedOutputCacheStore> logger)
     : IOutputCacheStore
 {
-    public const int MaxAnswersPerWindow = 1_000;
-
     /// <summary>As long as a cached answer lives.</summary>
     public static readonly TimeSpan Window = UsersCachePolicy.Expiration;
 
@@ -38,7 +42,7 @@ internal sealed class BoundedOutputCacheStore(
         {
             await pipeline.CallStoreAsync(async () =>
             {
-                if (await CountAnswerAsync().WaitAsync(Timeout, cancellationToken) > MaxAnswersPerWindow)
+                if (!await TryCountAsync(value.Length).WaitAsync(Timeout, cancellationToken))
                 {
                     return false;
                 }
@@ -53,15 +57,17 @@ internal sealed class BoundedOutputCacheStore(
         }
     }
 
-    /// <summary>Counts one more answer kept in the current window, for every replica; answers the count.</summary>
-    private async Task<long> CountAnswerAsync()
+    /// <summary>Counts an answer's bytes in the current window, for every replica, if they fit; says whether they did.</summary>
+    private async Task<bool> TryCountAsync(long bytes)
     {
         var window = clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)Window.TotalMilliseconds;
-        return (long)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.CountCachedAnswer, new
+        return (long)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.CountCachedBytes, new
         {
-            counter = StoreLayout.CachedAnswersWindow(window),
+            counter = StoreLayout.CachedBytesWindow(window),
+            bytes,
+            max = options.Value.MaxBytesPerWindow,
             ttl = (long)(2 * Window).TotalMilliseconds,
-        });
+        }) == 1;
     }
 
     public async ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken) =>

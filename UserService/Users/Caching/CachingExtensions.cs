@@ -1,5 +1,7 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
 using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Extensions.Options;
 using Polly.Registry;
 using StackExchange.Redis;
 using UserService.Users.Store;
@@ -17,6 +19,11 @@ public static class CachingExtensions
     /// </summary>
     public static IHostApplicationBuilder AddUsersCaching(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<CachingOptions>()
+            .BindConfiguration(CachingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
         builder.Services.AddStackExchangeRedisOutputCache(_ => { });
         builder.Services.AddOptions<RedisOutputCacheOptions>()
             .Configure<IServiceProvider>((options, services) =>
@@ -37,6 +44,7 @@ public static class CachingExtensions
             services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(StoreResilience.PipelineName),
             services.GetRequiredService<IConnectionMultiplexer>(),
             TimeProvider.System,
+            services.GetRequiredService<IOptions<CachingOptions>>(),
             services.GetRequiredService<ILogger<BoundedOutputCacheStore>>()));
 
         builder.Services.AddSingleton<CachedReadsEviction>();
@@ -44,4 +52,17 @@ public static class CachingExtensions
 
         return builder;
     }
+}
+
+/// <summary>How much the output cache may hold.</summary>
+public sealed class CachingOptions
+{
+    public const string SectionName = "Caching";
+
+    /// <summary>
+    /// Bytes of answers kept per 5-minute window, across every replica; at most twice this is alive at once.
+    /// The default, 128 MiB, holds every page of 50 of a store of 10,000 users, and then some.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MaxBytesPerWindow { get; set; } = 128L * 1024 * 1024;
 }

@@ -76,16 +76,21 @@ public static partial class StoreLayout
         return granted
         """);
 
-    /// <summary>Counts one more cached answer in its window; answers the count. The counter outlives the window's answers.</summary>
-    public static readonly LuaScript CountCachedAnswer = LuaScript.Prepare(
+    /// <summary>
+    /// Adds <c>@bytes</c> to what the output cache kept in its window, unless that would pass <c>@max</c>;
+    /// answers 1 when it counted them, 0 when the window is full. The counter outlives the window's answers.
+    /// </summary>
+    public static readonly LuaScript CountCachedBytes = LuaScript.Prepare(
         """
-        local count = redis.call('INCR', @counter)
-        if count == 1 then redis.call('PEXPIRE', @counter, @ttl) end
-        return count
+        local kept = tonumber(redis.call('GET', @counter) or '0')
+        if kept + tonumber(@bytes) > tonumber(@max) then return 0 end
+        redis.call('INCRBY', @counter, @bytes)
+        redis.call('PEXPIRE', @counter, @ttl)
+        return 1
         """);
 
-    /// <summary>How many answers the output cache kept in the window numbered <paramref name="window"/>.</summary>
-    public static RedisKey CachedAnswersWindow(long window) => $"users:cache:kept:{window}";
+    /// <summary>How many bytes of answers the output cache kept in the window numbered <paramref name="window"/>.</summary>
+    public static RedisKey CachedBytesWindow(long window) => $"users:cache:bytes:{window}";
 
     /// <summary>The count of permits granted to <paramref name="caller"/> in the rate-limit window numbered <paramref name="window"/>.</summary>
     public static RedisKey RateLimitWindow(string caller, long window) => $"users:rate:{caller}:{window}";
