@@ -63,13 +63,13 @@ public sealed class StorePipelineTests(GarnetUserService factory) : IClassFixtur
 
         var handlesTimeout = await breaker.ShouldHandle(new CircuitBreakerPredicateArguments<object>(
             context, Outcome.FromException<object>(new RedisTimeoutException("slow", CommandStatus.Sent))));
-        var handlesDeadline = await breaker.ShouldHandle(new CircuitBreakerPredicateArguments<object>(
+        var handlesShortBound = await breaker.ShouldHandle(new CircuitBreakerPredicateArguments<object>(
             context, Outcome.FromException<object>(new TimeoutException())));
         var handlesBug = await breaker.ShouldHandle(new CircuitBreakerPredicateArguments<object>(
             context, Outcome.FromException<object>(new InvalidDataException("corrupt document"))));
 
         Assert.True(handlesTimeout);
-        Assert.True(handlesDeadline);
+        Assert.False(handlesShortBound);
         Assert.False(handlesBug);
     }
 }
