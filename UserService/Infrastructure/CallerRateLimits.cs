@@ -8,7 +8,7 @@ using StackExchange.Redis;
 
 namespace UserService.Infrastructure;
 
-/// <summary>How many requests one caller may make: a sliding window per caller.</summary>
+/// <summary>How many requests one caller may make per window, across every replica.</summary>
 public sealed class RateLimitingOptions
 {
     public const string SectionName = "RateLimiting";
@@ -21,7 +21,7 @@ public sealed class RateLimitingOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How finely the window slides.</summary>
+    /// <summary>How finely a replica's own window slides, while it counts on its own because the store is away.</summary>
     [Range(1, 100)]
     public int SegmentsPerWindow { get; set; } = 4;
 }

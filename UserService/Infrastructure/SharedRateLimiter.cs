@@ -28,7 +28,8 @@ internal sealed class SharedRateLimiter(
     private readonly long slice = Math.Max(1, limits.PermitLimit / 10);
     private long window = -1;
     private long held;
-    private DateTimeOffset countLocallyUntil;
+    // Read outside the refill semaphore: ticks, so that a read is never torn.
+    private long countLocallyUntilTicks;
 
     // The local count says when this caller has been idle long enough for the partition to be dropped.
     public override TimeSpan? IdleDuration => local.IdleDuration;
@@ -50,7 +51,7 @@ internal sealed class SharedRateLimiter(
         // After the store failed to answer, the replica counts on its own for a moment rather than make each
         // request wait to find the store still away; and no request waits on another's slice for longer
         // than it would wait on the store.
-        if (clock.GetUtcNow() < countLocallyUntil || !await refill.WaitAsync(StoreTimeout, cancellationToken))
+        if (clock.GetUtcNow().UtcTicks < Volatile.Read(ref countLocallyUntilTicks) || !await refill.WaitAsync(StoreTimeout, cancellationToken))
         {
             return await local.AcquireAsync(permitCount, cancellationToken);
         }
@@ -76,7 +77,7 @@ internal sealed class SharedRateLimiter(
         }
         catch (Exception exception) when (StoreUnavailableException.From(exception) is not null)
         {
-            countLocallyUntil = clock.GetUtcNow() + CountLocallyFor;
+            Volatile.Write(ref countLocallyUntilTicks, (clock.GetUtcNow() + CountLocallyFor).UtcTicks);
             return await local.AcquireAsync(permitCount, cancellationToken);
         }
         finally

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.OutputCaching;
-
 using UserService.Users.Store;
 
 namespace UserService.Users.Caching;
@@ -47,14 +46,7 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
         // The key holds what the answer depends on, written one way, and nothing a caller could vary freely:
         // not the Host header, not parameters the handler ignores, not "limit=0100" beside "limit=100".
         context.CacheVaryByRules.VaryByHost = false;
-        if (cacheable && KeyOf(context.HttpContext.Request.Query) is { } key)
-        {
-            foreach (var (name, value) in key)
-            {
-                context.CacheVaryByRules.VaryByValues[name] = value;
-            }
-        }
-        else
+        if (!cacheable || !TryVaryByQuery(context.HttpContext.Request.Query, context.CacheVaryByRules.VaryByValues))
         {
             // A query the handler refuses gets a 400, which is not kept.
             context.AllowCacheLookup = context.AllowCacheStorage = cacheable = false;
@@ -69,13 +61,12 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
     }
 
     /// <summary>
-    /// The query as the handler reads it: <c>after</c> and <c>limit</c> as numbers, <c>username</c> and
-    /// <c>email</c> with ASCII case folded, as the store looks them up. Null when a parameter is repeated or
-    /// is not a number.
+    /// Adds the query as the handler reads it to <paramref name="key"/>: <c>after</c> and <c>limit</c> as
+    /// numbers, <c>username</c> and <c>email</c> lowercased (they are ASCII, or refused). False when a
+    /// parameter is repeated or is not a number.
     /// </summary>
-    private static Dictionary<string, string>? KeyOf(IQueryCollection query)
+    private static bool TryVaryByQuery(IQueryCollection query, IDictionary<string, string> key)
     {
-        var key = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, numeric) in Parameters)
         {
             var values = query[name];
@@ -86,7 +77,7 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
 
             if (values.Count > 1)
             {
-                return null;
+                return false;
             }
 
             if (!numeric)
@@ -99,11 +90,11 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
             }
             else
             {
-                return null;
+                return false;
             }
         }
 
-        return key;
+        return true;
     }
 
     ValueTask IOutputCachePolicy.ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
@@ -111,7 +102,7 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
     ValueTask IOutputCachePolicy.ServeResponseAsync(OutputCacheContext context, CancellationToken cancellation)
     {
         var response = context.HttpContext.Response;
-        // Only successful reads: a 404 for an id about to be created must not outlive the create.
+        // Only successful reads: a refusal is cheap to give again, and not worth a place in the cache.
         if (response.StatusCode != StatusCodes.Status200OK || response.Headers.SetCookie.Count > 0)
         {
             context.AllowCacheStorage = false;

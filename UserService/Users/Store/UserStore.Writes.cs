@@ -40,7 +40,7 @@ public sealed partial class UserStore
             email = IndexValue(fields.Email),
             document = Serialize(document),
             idempotency = idempotency is null ? default : StoreLayout.IdempotencyRecord(idempotency.Caller, idempotency.Key),
-            fingerprint = Fingerprint(fields),
+            fingerprint = idempotency is null ? "" : Fingerprint(fields),
             ttl = (long)IdempotencyWindow.TotalSeconds,
         };
         var answer = await CallAsync(database =>
