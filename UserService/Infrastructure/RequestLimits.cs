@@ -28,6 +28,8 @@ public static class RequestLimits
         {
             kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = KestrelMaxHeaderBytes;
+            // Naming the server tells a prober which parser's bugs to try; no client needs it.
+            kestrel.AddServerHeader = false;
         });
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.MaxDepth = MaxJsonDepth);
         // Before every other middleware: headers this large are refused before anything reads them.
