@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.Hosting;
@@ -25,13 +26,14 @@ public static partial class Extensions
         // The options are built again whenever configuration changes, so that a key that dotnet user-jwts
         // creates, resets or removes while the service runs (its secrets file is watched) takes effect
         // within a second, without a restart. Without this the options would be built once, for good.
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IOptionsChangeTokenSource<JwtBearerOptions>>(
             new ConfigurationChangeTokenSource<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, builder.Configuration.GetSection(BearerSection)));
 
         // Whatever the configuration left out, issuer, audience, lifetime and signature are all checked:
         // a service without an issuer or an audience configured refuses every token rather than any.
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .PostConfigure(options =>
+            .PostConfigure<TimeProvider>((options, time) =>
             {
                 var validation = options.TokenValidationParameters;
                 validation.ValidateIssuer = true;
@@ -47,6 +49,12 @@ public static partial class Extensions
                 // defeats the cache of signature providers: read them once per configuration change. Keys
                 // from an Authority are fetched and cached by its metadata instead.
                 validation.IssuerSigningKeys = validation.IssuerSigningKeys?.ToArray();
+
+                // Each distinct token is validated once a minute at most rather than on every request; these
+                // options, and so the caches, are built anew when the configured keys change.
+                var handlers = options.TokenHandlers.Select(handler => new ValidatedTokenCache(handler, time)).ToList();
+                options.TokenHandlers.Clear();
+                handlers.ForEach(options.TokenHandlers.Add);
             })
             .Validate(
                 options => HasIssuer(options) && HasAudience(options),

@@ -10,8 +10,9 @@ using AppHost.Cache;
 namespace Bench;
 
 /// <summary>
-/// One engine's run: a fresh store, the service and the baseline on it, the seed, a warm-up, then every
-/// scenario against the service and, where it has one, the baseline.
+/// One engine's run: a fresh store and the seed, then for each core count a fresh service and baseline,
+/// their warm-up curves, a warm-up, and every scenario against the service and, where it has one, the
+/// baseline.
 /// </summary>
 internal sealed class EngineRun(string engine, Options options, Tokens tokens, string logDirectory)
 {
@@ -22,38 +23,21 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         var dataDirectory = Directory.CreateTempSubdirectory($"userservice-bench-{engine}-").FullName;
         try
         {
-            await using var store = await StartStoreAsync(dataDirectory);
-            await using var service = await StartServiceAsync(store.Port);
-            await using var baseline = await StartBaselineAsync(store.Port);
-            var serviceUri = new Uri($"http://127.0.0.1:{service.Port}/");
-            var baselineUri = new Uri($"http://127.0.0.1:{baseline.Port}/");
-
-            Console.WriteLine($"[{engine}] seeding {options.Users:N0} users");
-            await SeedAsync(serviceUri);
-
-            Console.WriteLine($"[{engine}] warming up for {options.Warmup.TotalSeconds} s a scenario");
-            foreach (var scenario in new[] { Scenario.GetById, Scenario.ListPage })
+            var storeCores = options.Cores.Max() is { } most ? CoreLayout.For(most, Environment.ProcessorCount).Store : null;
+            await using var store = await StartStoreAsync(dataDirectory, storeCores);
+            await using (var seeding = await StartServiceAsync(store.Port, layout: null, "userservice-seeding"))
             {
-                await LoadAsync(scenario, serviceUri, options.Warmup);
-                await LoadAsync(scenario, baselineUri, options.Warmup);
+                Console.WriteLine($"[{engine}] seeding {options.Users:N0} users");
+                await SeedAsync(new Uri($"http://127.0.0.1:{seeding.Port}/"));
             }
 
-            service.Process.Refresh();
-            var rssAfterWarmup = service.Process.WorkingSet64;
-            var measurements = new List<Measurement>();
-            foreach (var scenario in options.Scenarios)
+            var runs = new List<CoreRun>();
+            foreach (var cores in options.Cores)
             {
-                var (result, usage) = await Usage.MeasureAsync(service.Process, () => LoadAsync(scenario, serviceUri, options.Duration));
-                var baselineResult = scenario.HasBaseline ? await LoadAsync(scenario, baselineUri, options.Duration) : null;
-                measurements.Add(new Measurement(engine, scenario, result, usage, baselineResult));
-                Console.WriteLine(
-                    $"[{engine}] {scenario.Name}: {result.RequestsPerSecond:N0} req/s, p99 {result.P99Milliseconds:N1} ms, {result.Errors} errors"
-                    + (baselineResult is null ? "" : $"; baseline {baselineResult.RequestsPerSecond:N0} req/s"));
+                runs.Add(await RunOnCoresAsync(store.Port, cores is { } count ? CoreLayout.For(count, Environment.ProcessorCount) : null));
             }
 
-            service.Process.Refresh();
-            return new EngineResult(
-                engine, measurements, rssAfterWarmup, service.Process.WorkingSet64, options.Users + measurements.Sum(m => m.Service.Requests));
+            return new EngineResult(engine, runs);
         }
         finally
         {
@@ -61,20 +45,84 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         }
     }
 
-    private Task<LoadResult> LoadAsync(Scenario scenario, Uri target, TimeSpan duration) =>
-        Wrk.RunAsync(scenario.Script, target, duration, options.Connections, token, options.Users);
+    private async Task<CoreRun> RunOnCoresAsync(int storePort, CoreLayout? layout)
+    {
+        var label = layout is null ? $"[{engine}]" : $"[{engine}, {layout.ServerCores} cores]";
+        var (service, serviceWarmup) = await StartUnderLoadAsync(() => StartServiceAsync(storePort, layout, $"userservice{Suffix(layout)}"), layout);
+        await using var _ = service;
+        var (baseline, baselineWarmup) = await StartUnderLoadAsync(() => StartBaselineAsync(storePort, layout, $"baseline{Suffix(layout)}"), layout);
+        await using var __ = baseline;
+        var serviceUri = new Uri($"http://127.0.0.1:{service.Port}/");
+        var baselineUri = new Uri($"http://127.0.0.1:{baseline.Port}/");
+        Console.WriteLine($"{label} warm-up curves: service {Curve(serviceWarmup)}; baseline {Curve(baselineWarmup)}");
+
+        Console.WriteLine($"{label} warming up for {options.Warmup.TotalSeconds} s a scenario");
+        foreach (var scenario in new[] { Scenario.GetById, Scenario.ListPage })
+        {
+            await LoadAsync(scenario, serviceUri, options.Warmup, layout);
+            await LoadAsync(scenario, baselineUri, options.Warmup, layout);
+        }
+
+        service.Process.Refresh();
+        var rssAfterWarmup = service.Process.WorkingSet64;
+        var measurements = new List<Measurement>();
+        foreach (var scenario in options.Scenarios)
+        {
+            var (result, usage) = await Usage.MeasureAsync(service.Process, () => LoadAsync(scenario, serviceUri, options.Duration, layout));
+            var (baselineResult, baselineUsage) = scenario.HasBaseline
+                ? await Usage.MeasureAsync(baseline.Process, () => LoadAsync(scenario, baselineUri, options.Duration, layout))
+                : default;
+            var measurement = new Measurement(scenario, result, usage, baselineResult, scenario.HasBaseline ? baselineUsage : null);
+            measurements.Add(measurement);
+            Console.WriteLine(
+                $"{label} {scenario.Name}: {result.RequestsPerSecond:N0} req/s, p99 {result.P99Milliseconds:N1} ms, {measurement.ServiceCpuPerRequest:N1} µs CPU a request, {result.Errors} errors"
+                + (baselineResult is null ? "" : $"; baseline {baselineResult.RequestsPerSecond:N0} req/s, {measurement.BaselineCpuPerRequest:N1} µs"));
+        }
+
+        service.Process.Refresh();
+        return new CoreRun(
+            layout?.ServerCores, measurements, serviceWarmup, baselineWarmup, rssAfterWarmup, service.Process.WorkingSet64, measurements.Sum(m => m.Service.Requests));
+    }
+
+    /// <summary>
+    /// Starts a server and puts it under get-by-id load the moment it answers, one second of wrk at a time,
+    /// for <see cref="Options.WarmupCurve"/>: how fast a new replica serves what a busy one does.
+    /// </summary>
+    private async Task<(Server Server, WarmupCurve Curve)> StartUnderLoadAsync(Func<Task<Server>> start, CoreLayout? layout)
+    {
+        var started = DateTime.UtcNow;
+        var server = await start();
+        var ready = DateTime.UtcNow - started;
+        var target = new Uri($"http://127.0.0.1:{server.Port}/");
+        var rates = new List<double>();
+        for (var second = 0; second < options.WarmupCurve.TotalSeconds; second++)
+        {
+            rates.Add((await LoadAsync(Scenario.GetById, target, TimeSpan.FromSeconds(1), layout)).RequestsPerSecond);
+        }
+
+        return (server, new WarmupCurve(ready, rates));
+    }
+
+    /// <summary>Each server's log file is named after its run.</summary>
+    private string Suffix(CoreLayout? layout) => $"-{engine}" + (layout is null ? "" : $"-{layout.ServerCores}cores");
+
+    private static string Curve(WarmupCurve curve) =>
+        $"ready in {curve.StartToReady.TotalSeconds:0.0} s, then {string.Join(" ", curve.RequestsPerSecond.Select(rate => $"{rate / 1000:0.#}k"))} req/s";
+
+    private Task<LoadResult> LoadAsync(Scenario scenario, Uri target, TimeSpan duration, CoreLayout? layout) =>
+        Wrk.RunAsync(scenario.Script, target, duration, options.Connections, token, options.Users, layout);
 
     /// <summary>The store with the persistence the AppHost gives it, so that writes cost what they cost there.</summary>
-    private async Task<Server> StartStoreAsync(string dataDirectory)
+    private async Task<Server> StartStoreAsync(string dataDirectory, string? cores)
     {
         var port = Server.FreePorts(1)[0];
         var listen = EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture));
         var store = engine switch
         {
             "garnet" => Server.Start("garnet", port, "dotnet",
-                [Build.GarnetServer, .. listen, .. EngineFlags.GarnetScripts, .. EngineFlags.GarnetDurability(dataDirectory)], [], logDirectory),
+                [Build.GarnetServer, .. listen, .. EngineFlags.GarnetScripts, .. EngineFlags.GarnetDurability(dataDirectory)], [], logDirectory, cores: cores),
             "redis-server" => Server.Start("redis-server", port, "redis-server",
-                [.. listen, .. EngineFlags.RedisServerDurability(dataDirectory), "--save", ""], [], logDirectory),
+                [.. listen, .. EngineFlags.RedisServerDurability(dataDirectory), "--save", ""], [], logDirectory, cores: cores),
             _ => throw new ArgumentException($"Unknown engine '{engine}': garnet or redis-server."),
         };
         await store.WaitUntilReadyAsync(() => PingAsync(port));
@@ -82,11 +130,11 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
     }
 
     /// <summary>The service as it runs in production, with the rate limiter raised out of the load's way.</summary>
-    private async Task<Server> StartServiceAsync(int storePort)
+    private async Task<Server> StartServiceAsync(int storePort, CoreLayout? layout, string name)
     {
         var ports = Server.FreePorts(2);
         var (port, managementPort) = (ports[0], ports[1]);
-        var service = Server.Start("userservice", port, "dotnet", [Build.Output("UserService")],
+        var service = Server.Start(name, port, "dotnet", [Build.Output("UserService")],
         [
             new("ASPNETCORE_ENVIRONMENT", "Production"),
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port};http://127.0.0.1:{managementPort}"),
@@ -95,20 +143,20 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
             new("RateLimiting__PermitLimit", "1000000000"),
             .. tokens.ServiceSettings(),
             .. options.ServiceSettings,
-        ], logDirectory, Path.GetDirectoryName(Build.Output("UserService")));
+        ], logDirectory, Path.GetDirectoryName(Build.Output("UserService")), layout?.Server);
         using var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{managementPort}/") };
         await service.WaitUntilReadyAsync(async () => (await management.GetAsync(UserServiceContract.HealthPath)).StatusCode == HttpStatusCode.OK);
         return service;
     }
 
-    private async Task<Server> StartBaselineAsync(int storePort)
+    private async Task<Server> StartBaselineAsync(int storePort, CoreLayout? layout, string name)
     {
         var port = Server.FreePorts(1)[0];
-        var baseline = Server.Start("baseline", port, "dotnet", [Build.Output(Path.Combine("bench", "Baseline"))],
+        var baseline = Server.Start(name, port, "dotnet", [Build.Output(Path.Combine("bench", "Baseline"))],
         [
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"),
             new($"ConnectionStrings__{ResourceNames.Cache}", $"127.0.0.1:{storePort}"),
-        ], logDirectory, Path.GetDirectoryName(Build.Output(Path.Combine("bench", "Baseline"))));
+        ], logDirectory, Path.GetDirectoryName(Build.Output(Path.Combine("bench", "Baseline"))), layout?.Server);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         await baseline.WaitUntilReadyAsync(async () => (await client.GetAsync("/api/users/1")).StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound);
         return baseline;

@@ -2,12 +2,14 @@ using System.Globalization;
 
 namespace Bench;
 
-/// <summary>The command line: <c>--quick</c>, or any of the durations, sizes and engines spelled out.</summary>
+/// <summary>The command line: <c>--quick</c>, or any of the durations, sizes, engines and core counts spelled out.</summary>
 internal sealed record Options(
     TimeSpan Duration,
     TimeSpan Warmup,
+    TimeSpan WarmupCurve,
     int Users,
     int Connections,
+    IReadOnlyList<int?> Cores,
     IReadOnlyList<string> Engines,
     IReadOnlyList<Scenario> Scenarios,
     IReadOnlyDictionary<string, string> ServiceSettings,
@@ -19,8 +21,8 @@ internal sealed record Options(
         var quick = args.Contains("--quick");
         var output = Path.Combine(Build.RepositoryRoot, "bench", quick ? ".out" : "", "results.md");
         var options = quick
-            ? new Options(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), 2_000, 64, ["garnet", "redis-server"], Scenario.All, new Dictionary<string, string>(), output, true)
-            : new Options(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5), 10_000, 64, ["garnet", "redis-server"], Scenario.All, new Dictionary<string, string>(), output, false);
+            ? new Options(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), 2_000, 256, [null], ["garnet", "redis-server"], Scenario.All, new Dictionary<string, string>(), output, true)
+            : new Options(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(20), 10_000, 256, [null], ["garnet", "redis-server"], Scenario.All, new Dictionary<string, string>(), output, false);
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -31,17 +33,30 @@ internal sealed record Options(
                 "--warmup" => options with { Warmup = TimeSpan.FromSeconds(int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 "--users" => options with { Users = int.Parse(args[++i], CultureInfo.InvariantCulture) },
                 "--connections" => options with { Connections = int.Parse(args[++i], CultureInfo.InvariantCulture) },
+                "--cores" => options with { Cores = CoreCounts(args[++i]) },
+                "--warmup-curve" => options with { WarmupCurve = TimeSpan.FromSeconds(int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 "--engines" => options with { Engines = args[++i].Split(',') },
                 "--scenarios" => options with { Scenarios = args[++i].Split(',').Select(Scenario.Named).ToList() },
                 "--set" => options with { ServiceSettings = With(options.ServiceSettings, args[++i]) },
                 "--output" => options with { Output = Path.GetFullPath(args[++i]) },
                 var unknown => throw new ArgumentException(
-                    $"Unknown option '{unknown}'. Options: --quick, --duration <s>, --warmup <s>, --users <n>, --connections <n>, "
-                    + "--engines garnet,redis-server, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>."),
+                    $"Unknown option '{unknown}'. Options: --quick, --duration <s>, --warmup <s>, --warmup-curve <s>, --users <n>, --connections <n>, "
+                    + "--cores 1,2,4,8, --engines garnet,redis-server, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>."),
             };
         }
 
         return options;
+    }
+
+    /// <summary>
+    /// Core counts to pin the server to, one run each (<c>1,2,4,8</c>); each is checked against the machine
+    /// before anything starts.
+    /// </summary>
+    private static List<int?> CoreCounts(string list)
+    {
+        var cores = list.Split(',').Select(count => (int?)int.Parse(count, CultureInfo.InvariantCulture)).ToList();
+        cores.ForEach(count => CoreLayout.For(count!.Value, Environment.ProcessorCount));
+        return cores;
     }
 
     /// <summary>A setting for the service, such as <c>Aspire__StackExchange__Redis__DisableTracing=true</c>, to measure what it costs.</summary>

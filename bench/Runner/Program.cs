@@ -17,12 +17,14 @@ foreach (var engine in options.Engines)
     results.Add(await new EngineRun(engine, options, tokens, logs).RunAsync());
 }
 
-var report = Report.Markdown(results, options);
+var chart = Path.ChangeExtension(options.Output, ".svg");
+var report = Report.Markdown(results, options, Path.GetFileName(chart));
 Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
 await File.WriteAllTextAsync(options.Output, report);
+await File.WriteAllTextAsync(chart, Chart.Svg(results));
 Console.WriteLine();
 Console.WriteLine(report);
-Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, options.Output)}; process logs in bench/.out/.");
+Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, options.Output)} and {Path.GetFileName(chart)}; process logs in bench/.out/.");
 
 if (Report.HasFailures(results))
 {

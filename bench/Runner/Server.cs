@@ -33,12 +33,21 @@ internal sealed class Server : IAsyncDisposable
     /// <summary>
     /// Starts <paramref name="fileName"/>, its output going to a log file under <paramref name="logDirectory"/>.
     /// An ASP.NET Core application takes its working directory as its content root, where it finds its
-    /// appsettings.json: start one in its own output folder.
+    /// appsettings.json: start one in its own output folder. With <paramref name="cores"/> it runs on those
+    /// cores only (a taskset list, such as <c>2-5</c>).
     /// </summary>
     public static Server Start(
-        string name, int port, string fileName, IEnumerable<string> arguments, IEnumerable<KeyValuePair<string, string>> environment, string logDirectory, string? workingDirectory = null)
+        string name,
+        int port,
+        string fileName,
+        IEnumerable<string> arguments,
+        IEnumerable<KeyValuePair<string, string>> environment,
+        string logDirectory,
+        string? workingDirectory = null,
+        string? cores = null)
     {
-        var startInfo = new ProcessStartInfo(fileName, arguments)
+        var (command, commandArguments) = CoreLayout.Pinned(cores, fileName, arguments);
+        var startInfo = new ProcessStartInfo(command, commandArguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

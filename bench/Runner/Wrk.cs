@@ -10,15 +10,20 @@ internal sealed record LoadResult(double RequestsPerSecond, double P50Millisecon
 /// <summary>Runs wrk with one of the scripts in bench/scripts and reads its summary.</summary>
 internal static partial class Wrk
 {
-    public static async Task<LoadResult> RunAsync(string script, Uri target, TimeSpan duration, int connections, string token, int users)
+    /// <summary>Runs <paramref name="script"/> against <paramref name="target"/>; on the layout's load cores where there is one.</summary>
+    public static async Task<LoadResult> RunAsync(
+        string script, Uri target, TimeSpan duration, int connections, string token, int users, CoreLayout? layout = null)
     {
         var scripts = Path.Combine(Build.RepositoryRoot, "bench", "scripts");
-        var startInfo = new ProcessStartInfo("wrk",
+        var threads = layout?.LoadThreads ?? 2;
+        var (fileName, arguments) = CoreLayout.Pinned(layout?.Load, "wrk",
         [
-            "--threads", "2", "--connections", connections.ToString(CultureInfo.InvariantCulture),
+            "--threads", threads.ToString(CultureInfo.InvariantCulture),
+            "--connections", Math.Max(connections, threads).ToString(CultureInfo.InvariantCulture),
             "--duration", $"{Math.Max(1, (int)duration.TotalSeconds)}s", "--timeout", "5s", "--latency",
             "--script", Path.Combine(scripts, script), target.ToString(),
-        ])
+        ]);
+        var startInfo = new ProcessStartInfo(fileName, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
