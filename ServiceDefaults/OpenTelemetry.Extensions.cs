@@ -17,6 +17,8 @@ public static partial class Extensions
             logging.IncludeScopes = true;
         });
 
+        // In the container, where a test can ask it which requests would be traced.
+        builder.Services.AddSingleton<Sampler>(new ParentBasedSampler(new RequestsStartTracesSampler(TraceRatio(builder))));
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddMeter(builder.Environment.ApplicationName)
@@ -26,7 +28,7 @@ public static partial class Extensions
                 // The same instruments, served for Prometheus to scrape from the management port.
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new RequestsStartTracesSampler()))
+                .SetSampler(services => services.GetRequiredService<Sampler>())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation(aspNetCore =>
                     // Probes and scrapes arrive every few seconds and say nothing about the service's work.
@@ -43,17 +45,39 @@ public static partial class Extensions
         return builder;
     }
 
+    /// <summary>The setting, named as OpenTelemetry names it, for the share of requests that are traced.</summary>
+    public const string TraceRatioSetting = "OTEL_TRACES_SAMPLER_ARG";
+
     /// <summary>
-    /// Only a request that reaches the service starts a trace; what runs on its behalf joins it. Work nobody
-    /// asked for (health checks' PINGs, background scans, cache eviction) would otherwise fill the
-    /// dashboard with root spans of its own, burying the requests.
+    /// Every request in Development, where the dashboard is for looking at each one; elsewhere the share
+    /// <see cref="TraceRatioSetting"/> gives, all of them unless it says otherwise.
     /// </summary>
-    private sealed class RequestsStartTracesSampler : Sampler
+    private static double TraceRatio(IHostApplicationBuilder builder)
     {
-        private static readonly SamplingResult Sampled = new(SamplingDecision.RecordAndSample);
+        var setting = builder.Configuration[TraceRatioSetting];
+        if (builder.Environment.IsDevelopment() || string.IsNullOrWhiteSpace(setting))
+        {
+            return 1;
+        }
+
+        return double.TryParse(setting, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio) && ratio is >= 0 and <= 1
+            ? ratio
+            : throw new InvalidOperationException($"{TraceRatioSetting} is the share of requests to trace, from 0 to 1, not '{setting}'.");
+    }
+
+    /// <summary>
+    /// Only a request that reaches the service starts a trace, and a request is traced by the share of trace
+    /// ids the ratio gives; what runs on its behalf joins its trace or stays out with it. Work nobody asked for
+    /// (health checks' PINGs, background scans, cache eviction) would otherwise fill the dashboard with root
+    /// spans of its own, burying the requests. Deciding by trace id keeps whole traces across services.
+    /// </summary>
+    private sealed class RequestsStartTracesSampler(double ratio) : Sampler
+    {
         private static readonly SamplingResult Dropped = new(SamplingDecision.Drop);
 
+        private readonly TraceIdRatioBasedSampler requests = new(ratio);
+
         public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>
-            samplingParameters.Kind is ActivityKind.Server or ActivityKind.Consumer ? Sampled : Dropped;
+            samplingParameters.Kind is ActivityKind.Server or ActivityKind.Consumer ? requests.ShouldSample(samplingParameters) : Dropped;
     }
 }

@@ -63,6 +63,36 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
         Assert.All(roots, root => Assert.Equal(ActivityKind.Server, root.Kind));
     }
 
+    /// <summary>
+    /// Asked of the service's sampler itself: spans of other tests' services in this process would reach any
+    /// exporter here, sampled by their own samplers.
+    /// </summary>
+    [Theory]
+    [InlineData(false, null, false, 1.0)]
+    [InlineData(false, "0.25", false, 0.25)]
+    [InlineData(false, "0", false, 0.0)]
+    [InlineData(false, "0", true, 1.0)]
+    [InlineData(true, "0", false, 1.0)]
+    public void RequestsAreTracedByTheRatioOutsideDevelopmentAndAlwaysWithinATracedCallersTrace(
+        bool inDevelopment, string? ratio, bool callerTraced, double expectedShare)
+    {
+        using var service = (inDevelopment ? (UserServiceFactory)development : factory).WithWebHostBuilder(builder => builder
+            .UseSetting("OTEL_TRACES_SAMPLER_ARG", ratio));
+        var sampler = service.Services.GetRequiredService<Sampler>();
+        const int Requests = 2000;
+
+        var traced = Enumerable.Range(0, Requests).Count(_ =>
+        {
+            var trace = ActivityTraceId.CreateRandom();
+            var caller = callerTraced ? new ActivityContext(trace, ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true) : default;
+            return sampler.ShouldSample(new SamplingParameters(caller, trace, "GET /api/users/{id}", ActivityKind.Server)).Decision
+                == SamplingDecision.RecordAndSample;
+        });
+
+        // A share of random trace ids: within 5 standard deviations of the expected count.
+        Assert.InRange(traced, Requests * expectedShare - 100, Requests * expectedShare + 100);
+    }
+
     [Fact]
     public async Task ListRouteHasNoTrailingSlash()
     {

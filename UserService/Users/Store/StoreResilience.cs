@@ -58,7 +58,7 @@ public static class StoreResilience
     {
         try
         {
-            return await pipeline.ExecuteAsync(static async (call, _) => await call(), call);
+            return await pipeline.ExecuteAsync(static (call, _) => new ValueTask<T>(call()), call);
         }
         catch (Exception exception) when (StoreUnavailableException.From(exception) is { } unavailable)
         {
