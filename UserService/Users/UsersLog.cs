@@ -21,6 +21,12 @@ internal static partial class UsersLog
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Repaired {Count} store index entries that a crash of the store left behind")]
     public static partial void Repaired(this ILogger logger, int count);
 
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Store repair {Action} for store run {StoreRun}")]
+    public static partial void RepairStarted(this ILogger logger, string action, string storeRun);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Information, Message = "Store repair done for store run {StoreRun}: {Scanned} entries examined")]
+    public static partial void RepairDone(this ILogger logger, string storeRun, long scanned);
+
     [LoggerMessage(EventId = 1008, Level = LogLevel.Error, Message = "Moved {Count} stored user documents that cannot be read to {Quarantine}")]
     public static partial void Quarantined(this ILogger logger, int count, string quarantine);
 

@@ -7,13 +7,17 @@ public static class StoreExtensions
     /// <summary>The connection string the store is reached through; the AppHost's cache resource provides it.</summary>
     public const string ConnectionName = "cache";
 
-    /// <summary>The store: its Redis connection, its resilience, and the repair that runs after a store crash.</summary>
+    /// <summary>The store: its Redis connection, its resilience, and the repair that runs once after each store restart.</summary>
     public static IHostApplicationBuilder AddUserStore(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient(ConnectionName, configureOptions: StoreResilience.Configure);
         builder.AddStoreResilience();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddOptions<StoreRepairOptions>()
+            .BindConfiguration(StoreRepairOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddHostedService<StoreRepair>();
 
         return builder;

@@ -9,6 +9,41 @@ namespace UserService.Users.Store;
 public static partial class StoreLayout
 {
     /// <summary>
+    /// The repair's record, a hash: the store run it was for (<c>run</c>), where it is (<c>phase</c>,
+    /// <c>cursor</c>), how many full scans have begun (<c>scans</c>), entries examined (<c>scanned</c>), and
+    /// checks that found nothing to do (<c>skipped</c>).
+    /// </summary>
+    public static readonly RedisKey Repair = "users:repair";
+
+    /// <summary>Held by the one replica that repairs, and lapses if that replica stops.</summary>
+    public static readonly RedisKey RepairLease = "users:repair:lease";
+
+    /// <summary>
+    /// The store process's run id, new each time it starts (empty if it does not say). Asked through a script
+    /// because the client keeps INFO for connections allowed administrative commands, which the service's is not.
+    /// </summary>
+    public static readonly LuaScript StoreRun = LuaScript.Prepare(
+        """
+        return string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or ''
+        """);
+
+    /// <summary>Takes the lease for <c>@owner</c>, or extends it if <c>@owner</c> holds it; answers 1 when held.</summary>
+    public static readonly LuaScript HoldLease = LuaScript.Prepare(
+        """
+        local holder = redis.call('GET', @lease)
+        if holder and holder ~= @owner then return 0 end
+        redis.call('SET', @lease, @owner, 'PX', @ttl)
+        return 1
+        """);
+
+    /// <summary>Gives the lease up, if <c>@owner</c> still holds it.</summary>
+    public static readonly LuaScript ReleaseLease = LuaScript.Prepare(
+        """
+        if redis.call('GET', @lease) == @owner then redis.call('DEL', @lease) end
+        return 0
+        """);
+
+    /// <summary>
     /// Adds (<c>@claim</c> 1) or removes (0) one index entry, only if the user's document is still the one the
     /// repair judged by (empty for none) and the entry is still as it saw it: a write that raced the repair
     /// wins. Answers 1 when it changed the entry.

@@ -1,16 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
-
 using UserService.Infrastructure;
 
 namespace UserService.Users.Store;
 
-/// <summary>
-/// Repairs the store's indexes when the service starts and whenever its connection to the store comes back:
-/// the moments after which a store that crashed may have replayed only part of a write. Best effort: readers
-/// already ignore what a repair would remove, so the service serves while it runs, or if it fails.
-/// </summary>
-internal sealed class StoreRepair(IConnectionMultiplexer redis, UserStore store, ILogger<StoreRepair> logger) : CoalescedWork(logger)
+/// <summary>How the repair after a store restart runs.</summary>
+public sealed class StoreRepairOptions
 {
+    public const string SectionName = "Store:Repair";
+
+    /// <summary>Repair once when this replica starts even if the record says this store run was repaired.</summary>
+    public bool Force { get; set; }
+
+    /// <summary>Entries examined per step, and so the most the repair holds at once.</summary>
+    [Range(10, 10_000)]
+    public int BatchSize { get; set; } = UserStore.DefaultRepairBatch;
+
+    /// <summary>The pause after each step, which leaves the store to the requests.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan Pause { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How long the repairing replica's lease lasts without being renewed.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>
+/// Repairs the store once per store run. Half-written state comes only from a store that crashed and replayed
+/// part of a script on its way back up, and a store that comes back up is a new run with a new run id. So
+/// at start and whenever its connection comes back, each replica compares the store's run id with the
+/// repair record: the same run, repaired, means nothing to do. Otherwise one replica takes the lease and
+/// repairs, a batch at a time, keeping its position in the record so that a replica that takes over
+/// continues rather than starts again; the others look again once the lease could have lapsed. Readers
+/// already ignore what a repair removes, so the service serves throughout, and if it fails.
+/// </summary>
+internal sealed class StoreRepair(
+    IConnectionMultiplexer redis, UserStore store, IOptions<StoreRepairOptions> options, TimeProvider time, ILogger<StoreRepair> logger)
+    : CoalescedWork(logger)
+{
+    private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private bool forced = options.Value.Force;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         redis.ConnectionRestored += OnConnectionRestored;
@@ -27,7 +58,83 @@ internal sealed class StoreRepair(IConnectionMultiplexer redis, UserStore store,
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
-        var result = await store.RepairAsync(stoppingToken);
+        var database = redis.GetDatabase();
+        var run = await StoreRunAsync();
+        if (await NothingToDoAsync(database, run))
+        {
+            return;
+        }
+
+        if (!await HoldLeaseAsync(database))
+        {
+            // Another replica repairs: look again once its lease could have lapsed, in case it stopped.
+            _ = Task.Delay(options.Value.Lease, time, stoppingToken).ContinueWith(_ => Request(), TaskScheduler.Default);
+            return;
+        }
+
+        try
+        {
+            // Read again under the lease: the replica that held it may have finished in between.
+            if (!await NothingToDoAsync(database, run))
+            {
+                await RepairAsync(database, run, forced ? null : await PositionAsync(database, run), stoppingToken);
+            }
+
+            forced = false;
+        }
+        finally
+        {
+            await database.ScriptEvaluateAsync(StoreLayout.ReleaseLease, new { lease = StoreLayout.RepairLease, owner });
+        }
+    }
+
+    /// <summary>Whether the record says this store run was repaired (unless this replica was told to repair anyway); counts the check.</summary>
+    private async Task<bool> NothingToDoAsync(IDatabase database, string run)
+    {
+        if (forced || (await PositionAsync(database, run))?.Phase != RepairPhase.Done)
+        {
+            return false;
+        }
+
+        await database.HashIncrementAsync(StoreLayout.Repair, "skipped");
+        return true;
+    }
+
+    /// <summary>Where the record says a repair of <paramref name="run"/> got to; none for a record of another run.</summary>
+    private static async Task<RepairPosition?> PositionAsync(IDatabase database, string run)
+    {
+        var record = await database.HashGetAsync(StoreLayout.Repair, ["run", "phase", "cursor"]);
+        return record[0] == run && Enum.TryParse<RepairPhase>(record[1], out var phase)
+            ? new RepairPosition(phase, (long)record[2])
+            : null;
+    }
+
+    /// <summary>Repairs from where a cut-short repair of this run stopped (<paramref name="resume"/>), or from the start.</summary>
+    private async Task RepairAsync(IDatabase database, string run, RepairPosition? resume, CancellationToken stoppingToken)
+    {
+        var from = resume ?? RepairPosition.Start;
+        if (resume is null)
+        {
+            await database.HashSetAsync(StoreLayout.Repair, [new("run", run), new("phase", from.Phase.ToString()), new("cursor", 0)]);
+            await database.HashIncrementAsync(StoreLayout.Repair, "scans");
+        }
+
+        logger.RepairStarted(resume is null ? "begins" : $"continues in its {from.Phase} pass", run);
+        long scanned = 0;
+        var result = await store.RepairAsync(from, options.Value.BatchSize, async (position, entries, cancellationToken) =>
+        {
+            scanned += entries;
+            await database.HashSetAsync(StoreLayout.Repair, [new("phase", position.Phase.ToString()), new("cursor", position.Cursor)]);
+            await database.HashIncrementAsync(StoreLayout.Repair, "scanned", entries);
+            if (!await HoldLeaseAsync(database))
+            {
+                throw new InvalidOperationException("The store repair's lease passed to another replica; it continues there.");
+            }
+
+            await Task.Delay(options.Value.Pause, time, cancellationToken);
+        }, stoppingToken);
+
+        logger.RepairDone(run, scanned);
         if (result.Changed > 0)
         {
             logger.Repaired(result.Changed);
@@ -37,6 +144,20 @@ internal sealed class StoreRepair(IConnectionMultiplexer redis, UserStore store,
         {
             logger.Quarantined(result.Quarantined, (string)StoreLayout.Quarantine!);
         }
+    }
+
+    private async Task<bool> HoldLeaseAsync(IDatabase database) =>
+        (int)await database.ScriptEvaluateAsync(
+            StoreLayout.HoldLease, new { lease = StoreLayout.RepairLease, owner, ttl = (long)options.Value.Lease.TotalMilliseconds }) == 1;
+
+    /// <summary>
+    /// The store process's run id, new each time it starts. A store that does not tell it gets a run of this
+    /// replica's own: each replica then repairs once when it starts, as before there was a record.
+    /// </summary>
+    private async Task<string> StoreRunAsync()
+    {
+        var run = (string?)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.StoreRun);
+        return string.IsNullOrEmpty(run) ? $"unknown:{owner}" : run;
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs args)

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
+using StackExchange.Redis;
+using UserService.Tests.Infrastructure;
+using UserService.Users;
+using UserService.Users.Store;
+
+namespace UserService.Tests.InProcess.Reliability;
+
+/// <summary>
+/// The repair scans the store once per store run, whatever the number of replicas and reconnects: a replica
+/// that finds the run repaired scans nothing, replicas that start together repair once between them, and a
+/// repair cut short continues where it stopped. Each replica is the service in process, on a database of
+/// the test's own.
+/// </summary>
+public sealed class RepairOncePerStoreRunTests(GarnetStoreServer store)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task ReplicaStartingOnARepairedUnchangedStoreScansNothing()
+    {
+        await using var factory = await DatabaseAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        await SeedAsync(redis.GetDatabase(), users: 50);
+        await using var first = Replica(factory);
+        _ = first.Services;
+        var repaired = await RecordAsync(redis, record => record.Phase == nameof(RepairPhase.Done));
+
+        await using var second = Replica(factory);
+        _ = second.Services;
+        var checkedAgain = await RecordAsync(redis, record => record.Skipped >= 1);
+
+        Assert.Equal(1, repaired.Scans);
+        Assert.Equal(1, checkedAgain.Scans);
+        Assert.Equal(repaired.Scanned, checkedAgain.Scanned);
+    }
+
+    [Fact]
+    public async Task ReplicasStartingTogetherAfterAStoreRestartRepairItOnceBetweenThem()
+    {
+        await using var factory = await DatabaseAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        var database = redis.GetDatabase();
+        await SeedAsync(database, users: 200);
+        // What the store holds after a restart: the record of a repair done in the run before this one.
+        await database.HashSetAsync(StoreLayout.Repair, [new("run", "the-run-before"), new("phase", nameof(RepairPhase.Done)), new("cursor", 0), new("scans", 4)]);
+
+        var replicas = Enumerable.Range(0, 3).Select(_ => Replica(factory, batch: 20, pause: TimeSpan.FromMilliseconds(5), lease: TimeSpan.FromSeconds(1))).ToList();
+        await Task.WhenAll(replicas.Select(replica => Task.Run(() => replica.Services)));
+        var settled = await RecordAsync(redis, record => record.Phase == nameof(RepairPhase.Done) && record.Run != "the-run-before" && record.Skipped >= 2);
+        await Task.WhenAll(replicas.Select(replica => replica.DisposeAsync().AsTask()));
+
+        Assert.Equal(5, settled.Scans);
+    }
+
+    [Fact]
+    public async Task RepairCutShortContinuesFromItsCursorOnTheNextReplica()
+    {
+        const int Users = 400;
+        await using var factory = await DatabaseAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        await SeedAsync(redis.GetDatabase(), Users);
+        var first = Replica(factory, batch: 10, pause: TimeSpan.FromMilliseconds(20), lease: TimeSpan.FromSeconds(1));
+        _ = first.Services;
+        var cutShort = await RecordAsync(redis, record => record.Phase is nameof(RepairPhase.Documents) or nameof(RepairPhase.Order));
+        await first.DisposeAsync();
+
+        await using var second = Replica(factory, batch: 10, pause: TimeSpan.Zero, lease: TimeSpan.FromSeconds(1));
+        _ = second.Services;
+        var done = await RecordAsync(redis, record => record.Phase == nameof(RepairPhase.Done));
+
+        Assert.Equal(1, cutShort.Scans);
+        Assert.Equal(1, done.Scans);
+        // Four passes over the users, once each, give or take the entries a scan may return twice.
+        Assert.InRange(done.Scanned, 4 * Users, 4 * Users * 5 / 4);
+        await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString);
+    }
+
+    private async Task<GarnetUserService> DatabaseAsync()
+    {
+        var factory = new GarnetUserService(store);
+        await factory.InitializeAsync();
+        return factory;
+    }
+
+    private static WebApplicationFactory<UserStore> Replica(GarnetUserService factory, int? batch = null, TimeSpan? pause = null, TimeSpan? lease = null) =>
+        factory.WithWebHostBuilder(builder =>
+        {
+            if (batch is { } size)
+            {
+                builder.UseSetting("Store:Repair:BatchSize", size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            if (pause is { } wait)
+            {
+                builder.UseSetting("Store:Repair:Pause", wait.ToString());
+            }
+
+            if (lease is { } held)
+            {
+                builder.UseSetting("Store:Repair:Lease", held.ToString());
+            }
+        });
+
+    /// <summary>Users written straight into the store's layout, as the service writes them.</summary>
+    private static async Task SeedAsync(IDatabase database, int users)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var writes = new List<Task>();
+        for (var id = 1; id <= users; id++)
+        {
+            var user = new User(id, $"seed-{id}", $"seed-{id}@example.com", null, now, now, 1);
+            writes.Add(database.HashSetAsync(StoreLayout.Data, id, JsonSerializer.SerializeToUtf8Bytes(user, UsersJsonContext.Default.User)));
+            writes.Add(database.SortedSetAddAsync(StoreLayout.Order, id, id));
+            writes.Add(database.HashSetAsync(StoreLayout.ByUsername, user.Username, id));
+            writes.Add(database.HashSetAsync(StoreLayout.ByEmail, user.Email, id));
+        }
+
+        writes.Add(database.StringSetAsync(StoreLayout.NextId, users));
+        await Task.WhenAll(writes);
+    }
+
+    private static Task<RepairRecord> RecordAsync(ConnectionMultiplexer redis, Func<RepairRecord, bool> condition) =>
+        Eventually.MatchAsync(async _ => RepairRecord.From(await redis.GetDatabase().HashGetAllAsync(StoreLayout.Repair)), condition, Bound);
+
+    private sealed record RepairRecord(string? Run, string? Phase, long Scans, long Scanned, long Skipped)
+    {
+        public static RepairRecord From(HashEntry[] entries)
+        {
+            var fields = entries.ToDictionary(entry => (string)entry.Name!, entry => entry.Value);
+            return new(
+                fields.GetValueOrDefault("run"),
+                fields.GetValueOrDefault("phase"),
+                (long)fields.GetValueOrDefault("scans", 0),
+                (long)fields.GetValueOrDefault("scanned", 0),
+                (long)fields.GetValueOrDefault("skipped", 0));
+        }
+    }
+}
