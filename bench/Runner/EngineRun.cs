@@ -129,8 +129,11 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         return store;
     }
 
+    private Task<Server> StartServiceAsync(int storePort, CoreLayout? layout, string name) =>
+        StartServiceAsync(storePort, layout, name, tokens, options, logDirectory);
+
     /// <summary>The service as it runs in production, with the rate limiter raised out of the load's way.</summary>
-    private async Task<Server> StartServiceAsync(int storePort, CoreLayout? layout, string name)
+    internal static async Task<Server> StartServiceAsync(int storePort, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory)
     {
         var ports = Server.FreePorts(2);
         var (port, managementPort) = (ports[0], ports[1]);

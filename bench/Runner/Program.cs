@@ -11,6 +11,23 @@ if (Build.Configuration != "Release")
 }
 
 var tokens = new Tokens();
+if (options.Scale.Count > 0)
+{
+    // The scale check alone: what a replica's start and the repair cost as the store grows.
+    var scaled = new List<ScaleResult>();
+    foreach (var users in options.Scale)
+    {
+        scaled.Add(await new ScaleRun(options, tokens, logs).RunAsync(users));
+    }
+
+    var scaleReport = ScaleRun.Markdown(scaled);
+    var scaleOutput = Path.Combine(Path.GetDirectoryName(options.Output)!, "results-scale.md");
+    await File.WriteAllTextAsync(scaleOutput, $"# Benchmark results: scale{Environment.NewLine}{scaleReport}");
+    Console.WriteLine(scaleReport);
+    Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, scaleOutput)}.");
+    return 0;
+}
+
 var results = new List<EngineResult>();
 foreach (var engine in options.Engines)
 {
