@@ -22,6 +22,7 @@ if (options.Scale.Count > 0)
 
     var scaleReport = ScaleRun.Markdown(scaled);
     var scaleOutput = Path.Combine(Path.GetDirectoryName(options.Output)!, "results-scale.md");
+    Directory.CreateDirectory(Path.GetDirectoryName(scaleOutput)!);
     await File.WriteAllTextAsync(scaleOutput, $"# Benchmark results: scale{Environment.NewLine}{scaleReport}");
     Console.WriteLine(scaleReport);
     Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, scaleOutput)}.");
