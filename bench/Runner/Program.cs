@@ -20,12 +20,13 @@ if (options.Scale.Count > 0)
         scaled.Add(await new ScaleRun(options, tokens, logs).RunAsync(users));
     }
 
+    // The scale section of the report is replaced; the rest of it stays as the last full run wrote it.
     var scaleReport = ScaleRun.Markdown(scaled);
-    var scaleOutput = Path.Combine(Path.GetDirectoryName(options.Output)!, "results-scale.md");
-    Directory.CreateDirectory(Path.GetDirectoryName(scaleOutput)!);
-    await File.WriteAllTextAsync(scaleOutput, $"# Benchmark results: scale{Environment.NewLine}{scaleReport}");
+    Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
+    var existing = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmark results" + Environment.NewLine;
+    await File.WriteAllTextAsync(options.Output, Report.WithoutScale(existing).TrimEnd() + Environment.NewLine + scaleReport);
     Console.WriteLine(scaleReport);
-    Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, scaleOutput)}.");
+    Console.WriteLine($"Written to the scale section of {Path.GetRelativePath(Build.RepositoryRoot, options.Output)}.");
     return 0;
 }
 
@@ -36,7 +37,9 @@ foreach (var engine in options.Engines)
 }
 
 var chart = Path.ChangeExtension(options.Output, ".svg");
-var report = Report.Markdown(results, options, Path.GetFileName(chart));
+// A full run keeps the scale section that a --scale run wrote.
+var previous = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "";
+var report = Report.Markdown(results, options, Path.GetFileName(chart)) + Report.ScaleSection(previous);
 Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
 await File.WriteAllTextAsync(options.Output, report);
 await File.WriteAllTextAsync(chart, Chart.Svg(results));

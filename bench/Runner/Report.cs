@@ -58,6 +58,27 @@ internal static class Report
         return text.ToString();
     }
 
+    /// <summary>The heading <see cref="ScaleRun"/> writes its section under.</summary>
+    public const string ScaleHeading = "## Scale";
+
+    /// <summary>The scale section of a report, from its heading to the next section or the end; empty if it has none.</summary>
+    public static string ScaleSection(string report)
+    {
+        var start = report.IndexOf(ScaleHeading, StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return "";
+        }
+
+        var end = report.IndexOf("\n## ", start + ScaleHeading.Length, StringComparison.Ordinal);
+        return Environment.NewLine + report[start..(end < 0 ? report.Length : end + 1)].TrimEnd() + Environment.NewLine;
+    }
+
+    /// <summary>The report without its scale section.</summary>
+    public static string WithoutScale(string report) => ScaleSection(report) is { Length: > 0 } section
+        ? report.Replace(section.Trim(), "", StringComparison.Ordinal)
+        : report;
+
     /// <summary>Whether any scenario failed more than 1 % of its requests: a broken run, not a slow one.</summary>
     public static bool HasFailures(IEnumerable<EngineResult> engines) =>
         engines.SelectMany(e => e.Runs).SelectMany(r => r.Measurements)

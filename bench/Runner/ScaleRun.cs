@@ -167,7 +167,7 @@ internal sealed class ScaleRun(Options options, Tokens tokens, string logDirecto
     {
         var text = new StringBuilder();
         text.AppendLine();
-        text.AppendLine("## Scale: one replica starting on a store of each size (redis-server)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{Report.ScaleHeading}: one replica starting on a store of each size (redis-server)");
         text.AppendLine();
         text.AppendLine("The store is seeded straight in the service's key layout, with no repair record, so the replica's start is a store run's first: it repairs once. CPU is the service's, from its start to the repair's end. Reads by id follow, after a warm-up: quiet, then while a second replica repairs the whole store again (`Store__Repair__Force=true`).");
         text.AppendLine();
