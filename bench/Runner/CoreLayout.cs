@@ -29,7 +29,7 @@ internal sealed record CoreLayout(string Store, string Server, string Load, int 
         if (serverCores < 1 || load < 2)
         {
             throw new ArgumentException(
-                $"--cores {serverCores} leaves too few of this machine's {machineCores} cores for the store and wrk: at most {machineCores - 3}.");
+                $"--cores {serverCores} leaves too few of this machine's {machineCores} cores for the store and wrk: at most {machineCores - store - 2}.");
         }
 
         return new CoreLayout(

@@ -2,7 +2,17 @@ using Bench;
 
 // Benchmarks the user service against a bare minimal API on the same store, for each local store engine.
 // dotnet run --project bench/Runner -c Release [-- --quick]
-var options = Options.Parse(args);
+Options options;
+try
+{
+    options = Options.Parse(args);
+}
+catch (Exception exception) when (exception is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine(exception.Message);
+    return 2;
+}
+
 var logs = Path.Combine(Build.RepositoryRoot, "bench", ".out");
 Directory.CreateDirectory(logs);
 if (Build.Configuration != "Release")
