@@ -58,22 +58,38 @@ internal sealed class SharedRateLimiter(
 
         try
         {
-            // Another request of this caller may have taken a slice while this one waited.
-            if (TrySpend(permitCount, current))
+            // A window can end while its slice is on the way; the permits it brings belong to that window, so
+            // the request then asks once more, for the window it is now in.
+            for (var attempt = 0; ; attempt++)
             {
-                return Acquired;
-            }
-
-            var granted = await TakeSliceAsync(current).WaitAsync(StoreTimeout, cancellationToken);
-            lock (gate)
-            {
-                if (window == current)
+                // Another request of this caller may have taken a slice while this one waited.
+                if (TrySpend(permitCount, current))
                 {
-                    held += granted;
+                    return Acquired;
                 }
-            }
 
-            return TrySpend(permitCount, current) ? Acquired : new Lease(false, WindowEnd(current) - clock.GetUtcNow());
+                var granted = await TakeSliceAsync(current).WaitAsync(StoreTimeout, cancellationToken);
+                lock (gate)
+                {
+                    if (window <= current)
+                    {
+                        (window, held) = window < current ? (current, granted) : (window, held + granted);
+                    }
+                }
+
+                if (TrySpend(permitCount, current))
+                {
+                    return Acquired;
+                }
+
+                var now = CurrentWindow();
+                if (now == current || attempt > 0)
+                {
+                    return new Lease(false, WindowEnd(current) - clock.GetUtcNow());
+                }
+
+                current = now;
+            }
         }
         catch (Exception exception) when (StoreUnavailableException.From(exception) is not null)
         {
@@ -90,7 +106,8 @@ internal sealed class SharedRateLimiter(
     {
         lock (gate)
         {
-            if (window != current)
+            // A request that read the clock just before a window ended spends from the window that is.
+            if (window < current)
             {
                 (window, held) = (current, 0);
             }
@@ -105,7 +122,12 @@ internal sealed class SharedRateLimiter(
         }
     }
 
-    private async Task<long> TakeSliceAsync(long current) =>
+    /// <summary>Where slices come from: the store, unless a test stands in for it.</summary>
+    internal Func<long, Task<long>>? SliceSource { get; init; }
+
+    private Task<long> TakeSliceAsync(long current) => SliceSource?.Invoke(current) ?? TakeSliceFromStoreAsync(current);
+
+    private async Task<long> TakeSliceFromStoreAsync(long current) =>
         (long)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.TakePermits, new
         {
             counter = StoreLayout.RateLimitWindow(caller, current),
