@@ -24,6 +24,14 @@ public sealed class RateLimitingOptions
     /// <summary>How finely a replica's own window slides, while it counts on its own because the store is away.</summary>
     [Range(1, 100)]
     public int SegmentsPerWindow { get; set; } = 4;
+
+    /// <summary>
+    /// How long a request waits for the store to grant its caller's permits before the replica counts on its
+    /// own for a second. A slice takes a millisecond or two to grant; one that takes longer is not worth the
+    /// request's time.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 }
 
 public static class CallerRateLimits

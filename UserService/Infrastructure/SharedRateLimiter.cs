@@ -9,15 +9,12 @@ namespace UserService.Infrastructure;
 /// replica takes them a slice at a time (a tenth of the limit) and spends them locally, so that a busy
 /// caller costs the store one call per slice rather than one per request, and no replica can spend a
 /// permit the store did not grant: together the replicas allow at most the limit per window. When the
-/// store does not answer within <see cref="StoreTimeout"/>, the replica counts on its own instead: an
+/// store does not answer within <see cref="RateLimitingOptions.StoreTimeout"/>, the replica counts on its own instead: an
 /// outage of the store never turns into refusals, nor into errors, from the limiter.
 /// </summary>
 internal sealed class SharedRateLimiter(
     string caller, RateLimitingOptions limits, IConnectionMultiplexer redis, TimeProvider clock, RateLimiter local) : RateLimiter
 {
-    /// <summary>A slice takes a millisecond or two to grant; one that takes longer is not worth the request's time.</summary>
-    public static readonly TimeSpan StoreTimeout = TimeSpan.FromMilliseconds(100);
-
     /// <summary>How long the replica counts on its own once the store failed to grant a slice in time.</summary>
     private static readonly TimeSpan CountLocallyFor = TimeSpan.FromSeconds(1);
 
@@ -51,7 +48,7 @@ internal sealed class SharedRateLimiter(
         // After the store failed to answer, the replica counts on its own for a moment rather than make each
         // request wait to find the store still away; and no request waits on another's slice for longer
         // than it would wait on the store.
-        if (clock.GetUtcNow().UtcTicks < Volatile.Read(ref countLocallyUntilTicks) || !await refill.WaitAsync(StoreTimeout, cancellationToken))
+        if (clock.GetUtcNow().UtcTicks < Volatile.Read(ref countLocallyUntilTicks) || !await refill.WaitAsync(limits.StoreTimeout, cancellationToken))
         {
             return await local.AcquireAsync(permitCount, cancellationToken);
         }
@@ -68,7 +65,7 @@ internal sealed class SharedRateLimiter(
                     return Acquired;
                 }
 
-                var granted = await TakeSliceAsync(current).WaitAsync(StoreTimeout, cancellationToken);
+                var granted = await TakeSliceAsync(current).WaitAsync(limits.StoreTimeout, cancellationToken);
                 lock (gate)
                 {
                     if (window <= current)
