@@ -180,7 +180,8 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         });
     }
 
-    private static async Task<bool> PingAsync(int port)
+    /// <summary>Whether a store answers PING on <paramref name="port"/>.</summary>
+    internal static async Task<bool> PingAsync(int port)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, port);

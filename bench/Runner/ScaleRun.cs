@@ -40,7 +40,8 @@ internal sealed class ScaleRun(Options options, Tokens tokens, string logDirecto
             var port = Server.FreePorts(1)[0];
             await using var store = Server.Start($"redis-server-{users}", port, "redis-server",
                 [.. EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture)), .. EngineFlags.RedisServerDurability(dataDirectory), "--save", ""], [], logDirectory);
-            await using var redis = await ConnectAsync(port);
+            await store.WaitUntilReadyAsync(() => EngineRun.PingAsync(port));
+            await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},allowAdmin=true");
             var seeding = Stopwatch.StartNew();
             await SeedAsync(redis.GetDatabase(), users);
             seeding.Stop();
@@ -140,22 +141,6 @@ internal sealed class ScaleRun(Options options, Tokens tokens, string logDirecto
     /// <summary>A stored document as the service writes one: the user without its id.</summary>
     private static string Document(int id, string now) =>
         $$"""{"username":"seed{{id}}","email":"seed{{id}}@example.com","displayName":null,"createdAt":"{{now}}","updatedAt":"{{now}}","version":1}""";
-
-    private static async Task<ConnectionMultiplexer> ConnectAsync(int port)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            try
-            {
-                return await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},allowAdmin=true");
-            }
-            catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200));
-            }
-        }
-    }
 
     private static async Task<long> UsedMemoryAsync(ConnectionMultiplexer redis, int port)
     {

@@ -68,7 +68,7 @@ internal sealed class StoreRepair(
         if (!await HoldLeaseAsync(database))
         {
             // Another replica repairs: look again once its lease could have lapsed, in case it stopped.
-            _ = Task.Delay(options.Value.Lease, time, stoppingToken).ContinueWith(_ => Request(), TaskScheduler.Default);
+            _ = Task.Delay(options.Value.Lease, time, stoppingToken).ContinueWith(_ => Request(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             return;
         }
 
