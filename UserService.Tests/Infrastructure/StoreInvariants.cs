@@ -5,53 +5,84 @@ using UserService.Users.Store;
 namespace UserService.Tests.Infrastructure;
 
 /// <summary>
-/// Checks the store's indexes against its documents: every index entry points at a user that points back,
-/// and every user is indexed and ordered exactly once. Reads the store through <see cref="StoreLayout"/>.
+/// Checks the store against the invariants of <see cref="StoreLayout"/>: every user is in its own bucket and
+/// ordered exactly once, and its username and email are claimed by it, so no two users share one. Unless
+/// <c>leftoversAllowed</c>, also that no claim names a user who does not hold its value: a write cut short
+/// leaves such claims, which readers ignore and the repair removes once they are old enough.
 /// </summary>
 public static class StoreInvariants
 {
-    public static async Task AssertConsistentAsync(string connectionString) =>
-        Assert.Empty(await ViolationsAsync(connectionString));
+    public static async Task AssertConsistentAsync(string connectionString, bool leftoversAllowed = false) =>
+        Assert.Empty(await ViolationsAsync(connectionString, leftoversAllowed));
 
     /// <summary>What is wrong with the store, one line per broken invariant; empty when nothing is.</summary>
-    public static async Task<IReadOnlyList<string>> ViolationsAsync(string connectionString)
+    public static async Task<IReadOnlyList<string>> ViolationsAsync(string connectionString, bool leftoversAllowed = false)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(connectionString);
         var database = redis.GetDatabase();
-
-        var documents = (await database.HashGetAllAsync(StoreLayout.Data)).ToDictionary(
-            entry => (long)entry.Name,
-            entry => JsonDocument.Parse((string)entry.Value!).RootElement);
-        var order = (await database.SortedSetRangeByRankAsync(StoreLayout.Order)).Select(id => (long)id).ToHashSet();
-        var byUsername = (await database.HashGetAllAsync(StoreLayout.ByUsername)).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
-        var byEmail = (await database.HashGetAllAsync(StoreLayout.ByEmail)).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
-
         var violations = new List<string>();
-        violations.AddRange(order.Except(documents.Keys).Select(id => $"User {id} is ordered but does not exist."));
-        violations.AddRange(documents.Keys.Except(order).Select(id => $"User {id} exists but is not ordered."));
-        violations.AddRange(IndexViolations(byUsername, documents, "username"));
-        violations.AddRange(IndexViolations(byEmail, documents, "email"));
+
+        var documents = new Dictionary<long, JsonElement>();
+        for (var bucket = 0; bucket < StoreLayout.Buckets; bucket++)
+        {
+            var stored = (await database.HashGetAllAsync(StoreLayout.Data(bucket))).ToDictionary(
+                entry => (long)entry.Name, entry => JsonDocument.Parse((string)entry.Value!).RootElement);
+            var order = (await database.SortedSetRangeByRankAsync(StoreLayout.Order(bucket))).Select(id => (long)id).ToHashSet();
+            violations.AddRange(order.Except(stored.Keys).Select(id => $"User {id} is ordered but does not exist."));
+            violations.AddRange(stored.Keys.Except(order).Select(id => $"User {id} exists but is not ordered."));
+            violations.AddRange(stored.Keys.Where(id => StoreLayout.BucketOf(id) != bucket).Select(id => $"User {id} is in bucket {bucket}."));
+            foreach (var (id, document) in stored)
+            {
+                documents[id] = document;
+            }
+        }
+
+        foreach (var (field, claimKey, pattern) in new[]
+        {
+            ("username", (Func<string, RedisKey>)StoreLayout.UsernameClaim, StoreLayout.UsernameClaims),
+            ("email", StoreLayout.EmailClaim, StoreLayout.EmailClaims),
+        })
+        {
+            foreach (var (id, document) in documents)
+            {
+                var value = document.GetProperty(field).GetString()!.ToLowerInvariant();
+                var owner = StoreLayout.Claim.Parse(await database.StringGetAsync(claimKey(value)));
+                if (owner?.Id != id)
+                {
+                    violations.Add($"User {id}'s {field} '{value}' is claimed by {owner?.Id.ToString() ?? "nobody"}.");
+                }
+            }
+
+            if (leftoversAllowed)
+            {
+                continue;
+            }
+
+            foreach (var key in await KeysAsync(database, pattern))
+            {
+                var value = key[(pattern.Length - 1)..];
+                var owner = StoreLayout.Claim.Parse(await database.StringGetAsync(key));
+                if (owner is null || !documents.TryGetValue(owner.Value.Id, out var document) || document.GetProperty(field).GetString()!.ToLowerInvariant() != value)
+                {
+                    violations.Add($"The {field} '{value}' is claimed for user {owner?.Id.ToString() ?? "?"}, who does not hold it.");
+                }
+            }
+        }
+
         return violations;
     }
 
-    private static IEnumerable<string> IndexViolations(Dictionary<string, long> index, Dictionary<long, JsonElement> documents, string field)
+    private static async Task<List<string>> KeysAsync(IDatabase database, string pattern)
     {
-        foreach (var (value, id) in index)
+        var keys = new List<string>();
+        long cursor = 0;
+        do
         {
-            if (!documents.TryGetValue(id, out var document))
-            {
-                yield return $"The {field} index has '{value}' for user {id}, who does not exist.";
-            }
-            else if (document.GetProperty(field).GetString()!.ToLowerInvariant() != value)
-            {
-                yield return $"The {field} index has '{value}' for user {id}, whose {field} is '{document.GetProperty(field).GetString()}'.";
-            }
+            var page = (RedisResult[])(await database.ExecuteAsync("SCAN", cursor, "MATCH", pattern, "COUNT", 1000))!;
+            cursor = (long)page[0];
+            keys.AddRange(((RedisValue[])page[1]!).Select(key => (string)key!));
         }
-
-        var indexed = index.Values.ToHashSet();
-        foreach (var id in documents.Keys.Where(id => !indexed.Contains(id)))
-        {
-            yield return $"User {id} is missing from the {field} index.";
-        }
+        while (cursor != 0);
+        return keys;
     }
 }

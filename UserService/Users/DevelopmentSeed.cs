@@ -9,7 +9,7 @@ namespace UserService.Users;
 /// answers, so a slow or absent store at start delays the seed, never the service. Replicas that race here
 /// are harmless: the second one's creates find the usernames taken.
 /// </summary>
-internal sealed class DevelopmentSeed(UserStore store, ILogger<DevelopmentSeed> logger) : CoalescedWork(logger)
+internal sealed class DevelopmentSeed(UserStore store, StoreLayoutGate layout, ILogger<DevelopmentSeed> logger) : CoalescedWork(logger)
 {
     internal static readonly UserFields[] Users =
     [
@@ -27,6 +27,7 @@ internal sealed class DevelopmentSeed(UserStore store, ILogger<DevelopmentSeed> 
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
+        await layout.WaitAsync(stoppingToken);
         // A retry after a failure half-way carries on with the seed it started.
         if (!storeWasEmpty && !await store.IsEmptyAsync())
         {

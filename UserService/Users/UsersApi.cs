@@ -97,9 +97,9 @@ public static class UsersApi
         }
 
         var page = await store.ListAsync(after, limit);
-        if (page.HasMore)
+        if (page.ContinueAfter is { } last)
         {
-            var next = string.Create(CultureInfo.InvariantCulture, $"/api/users?after={page.Users[^1].Id}&limit={limit}");
+            var next = string.Create(CultureInfo.InvariantCulture, $"/api/users?after={last}&limit={limit}");
             response.Headers.Link = $"<{next}>; rel=\"next\"";
         }
 

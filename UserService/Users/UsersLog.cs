@@ -35,4 +35,16 @@ internal static partial class UsersLog
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "The stored document of user {UserId} cannot be read; the user is treated as absent")]
     public static partial void UnreadableDocument(this ILogger logger, long userId, Exception exception);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "A write was applied, but what follows it did not reach the store: a claim it gave up stays until the repair removes it")]
+    public static partial void AfterWriteFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "A write that was not applied could not give its claims back; another write may take them over in {Grace}")]
+    public static partial void ClaimsNotReleased(this ILogger logger, TimeSpan grace, Exception exception);
+
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Information, Message = "Store migration to layout {Layout} {Action}")]
+    public static partial void MigrationStarted(this ILogger logger, string layout, string action);
+
+    [LoggerMessage(EventId = 1016, Level = LogLevel.Information, Message = "Store migration to layout {Layout} done: {Moved} users moved, {Quarantined} quarantined")]
+    public static partial void MigrationDone(this ILogger logger, string layout, long moved, long quarantined);
 }

@@ -16,21 +16,14 @@ var app = builder.Build();
 
 app.MapGet("/api/users/{id:long}", async (long id, IConnectionMultiplexer redis) =>
 {
-    var document = await redis.GetDatabase().HashGetAsync(StoreLayout.Data, id);
+    var document = await redis.GetDatabase().HashGetAsync(StoreLayout.DataOf(id), id);
     return document.IsNull ? Results.NotFound() : Results.Ok(Stored.Read(document).ToResponse(id));
 });
 
 app.MapGet("/api/users", async (IConnectionMultiplexer redis, long after = 0, int limit = 50) =>
 {
-    var flat = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
-        StoreLayout.Page, new { order = StoreLayout.Order, data = StoreLayout.Data, after, count = limit }))!;
-    var users = new UserResponse[flat.Length / 2];
-    for (var i = 0; i < users.Length; i++)
-    {
-        users[i] = Stored.Read((RedisValue)flat[2 * i + 1]).ToResponse((long)flat[2 * i]);
-    }
-
-    return Results.Ok(users);
+    var (found, _) = await StoreLayout.PageAsync(redis.GetDatabase(), after, limit);
+    return Results.Ok(found.Where(user => !user.Document.IsNull).Select(user => Stored.Read(user.Document).ToResponse(user.Id)).ToArray());
 });
 
 app.Run();

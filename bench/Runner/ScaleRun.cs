@@ -111,8 +111,8 @@ internal sealed class ScaleRun(Options options, Tokens tokens, string logDirecto
     }
 
     /// <summary>
-    /// <paramref name="users"/> users written straight into the layout, a thousand to a command, as the
-    /// service would have written them through its create script.
+    /// <paramref name="users"/> users written straight into the layout, a thousand at a time, as the service
+    /// would have written them through its creates.
     /// </summary>
     private static async Task SeedAsync(IDatabase database, int users)
     {
@@ -121,12 +121,9 @@ internal sealed class ScaleRun(Options options, Tokens tokens, string logDirecto
         var writes = new List<Task>();
         for (var first = 1; first <= users; first += Chunk)
         {
-            var ids = Enumerable.Range(first, Math.Min(Chunk, users - first + 1)).ToArray();
-            writes.Add(database.HashSetAsync(StoreLayout.Data, [.. ids.Select(id => new HashEntry(id, Document(id, now)))]));
-            writes.Add(database.SortedSetAddAsync(StoreLayout.Order, [.. ids.Select(id => new SortedSetEntry(id, id))]));
-            writes.Add(database.HashSetAsync(StoreLayout.ByUsername, [.. ids.Select(id => new HashEntry($"seed{id}", id))]));
-            writes.Add(database.HashSetAsync(StoreLayout.ByEmail, [.. ids.Select(id => new HashEntry($"seed{id}@example.com", id))]));
-            if (writes.Count >= 64)
+            var ids = Enumerable.Range(first, Math.Min(Chunk, users - first + 1));
+            writes.Add(StoreLayout.LoadAsync(database, [.. ids.Select(id => ((long)id, $"seed{id}", $"seed{id}@example.com", (RedisValue)Document(id, now)))]));
+            if (writes.Count >= 16)
             {
                 await Task.WhenAll(writes);
                 writes.Clear();

@@ -62,7 +62,7 @@ public sealed class ShutdownTests(GarnetStoreServer store)
         var missing = new List<long>();
         foreach (var id in load.Acknowledged)
         {
-            if (!await redis.GetDatabase().HashExistsAsync(StoreLayout.Data, id))
+            if (!await redis.GetDatabase().HashExistsAsync(StoreLayout.DataOf(id), id))
             {
                 missing.Add(id);
             }

@@ -10,10 +10,11 @@ using UserService.Users.Store;
 namespace UserService.Tests.InProcess.Reliability;
 
 /// <summary>
-/// A store that crashes in the middle of a write script can come back with part of it: Garnet replays a
-/// script's writes one by one. Each test leaves in the store what such a prefix leaves, then checks that
-/// readers ignore it, that the value it names is free where it should be, and that the repair clears it.
-/// The service's own repair on start and reconnect is left out, so that only the test's call repairs.
+/// A write takes several steps on several keys, and a crash of the service or the store can cut it short
+/// between any two. Each test leaves in the store what such a cut leaves, then checks that readers ignore
+/// it, that the value it names is free where it should be, and that the repair clears it. Claims it leaves
+/// are set long ago (store time 0), as they are once <see cref="StoreLayout.ClaimGrace"/> has passed. The
+/// service's own repair on start and reconnect is left out, so that only the test's call repairs.
 /// </summary>
 public abstract class CrashRepairTests(UserServiceFactory factory)
 {
@@ -22,24 +23,60 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
     private HttpClient Api => field ??= factory.CreateApiClient();
 
     [Fact]
-    public async Task CreateCutShortBeforeItsDocumentLeavesNothingVisibleAndFreesItsUsername()
+    public async Task CreateCutShortBeforeItsDocumentLeavesNothingVisibleAndItsValuesFree()
     {
         var ghost = TestUsers.Unique();
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        // Every step of the create script except the last, which writes the document.
-        await database.StringIncrementAsync(StoreLayout.Generation);
+        // A create's id and claims, without the document that would have followed them.
         var id = await database.StringIncrementAsync(StoreLayout.NextId);
-        await database.SortedSetAddAsync(StoreLayout.Order, id, id);
-        await database.HashSetAsync(StoreLayout.ByUsername, ghost.Username, id);
-        await database.HashSetAsync(StoreLayout.ByEmail, ghost.Email, id);
+        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id));
+        await database.StringSetAsync(StoreLayout.EmailClaim(ghost.Email), StoreSeed.Claim(id));
 
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync($"/api/users/{id}", Cancellation)).StatusCode);
         Assert.Empty(await FindAsync($"username={ghost.Username}"));
         Assert.Empty(await FindAsync($"email={ghost.Email}"));
-        Assert.DoesNotContain(id, (await FindAsync($"after={id - 1}")).Select(user => user.Id));
-        await Api.CreateAsync(ghost);
+        await RepairAndAssertConsistentAsync(expectedChanges: 2);
 
+        await Api.CreateAsync(ghost);
+    }
+
+    [Fact]
+    public async Task ClaimsLeftBehindAreTakenOverByTheNextCreateWithoutARepair()
+    {
+        var ghost = TestUsers.Unique();
+        await using var redis = await ConnectAsync();
+        var database = redis.GetDatabase();
+        var id = await database.StringIncrementAsync(StoreLayout.NextId);
+        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id));
+        await database.StringSetAsync(StoreLayout.EmailClaim(ghost.Email), StoreSeed.Claim(id));
+
+        var (_, created) = await Api.CreateAsync(ghost);
+
+        Assert.Equal(created.Id, Assert.Single(await FindAsync($"username={ghost.Username}")).Id);
+        await RepairAndAssertConsistentAsync(expectedChanges: 0);
+    }
+
+    [Fact]
+    public async Task ClaimOfAWriteThatMayStillBeInFlightIsNotTakenOverUntilItIsOld()
+    {
+        var ghost = TestUsers.Unique();
+        await using var redis = await ConnectAsync();
+        var database = redis.GetDatabase();
+        var id = await database.StringIncrementAsync(StoreLayout.NextId);
+        // Claimed a moment ago by a create that has not written its document yet.
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id, at: now));
+
+        using var response = await Api.PostAsJsonAsync("/api/users", ghost, Cancellation);
+        var repair = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
+        Assert.Equal(new RepairResult(Changed: 0, Quarantined: 0), repair);
+        Assert.Equal(StoreSeed.Claim(id, at: now), (string?)await database.StringGetAsync(StoreLayout.UsernameClaim(ghost.Username)));
+
+        // The same claim, once older than the grace, is a leftover like any other.
+        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id, at: now - (long)StoreLayout.ClaimGrace.TotalMilliseconds));
         await RepairAndAssertConsistentAsync(expectedChanges: 1);
     }
 
@@ -50,9 +87,8 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         var newName = TestUsers.Unique().Username;
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        // The update script's claim of the new username, without the document that carries it.
-        await database.StringIncrementAsync(StoreLayout.Generation);
-        await database.HashSetAsync(StoreLayout.ByUsername, newName, user.Id);
+        // The rename's claim of the new username, without the document that carries it.
+        await database.StringSetAsync(StoreLayout.UsernameClaim(newName), StoreSeed.Claim(user.Id));
 
         Assert.Empty(await FindAsync($"username={newName}"));
         Assert.Equal(user.Id, Assert.Single(await FindAsync($"username={user.Username}")).Id);
@@ -68,27 +104,27 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         var (_, user) = await Api.CreateAsync(original);
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        // The delete script's removal of the document, without the index entries after it.
-        await database.StringIncrementAsync(StoreLayout.Generation);
-        await database.HashDeleteAsync(StoreLayout.Data, user.Id);
+        // The delete's removal of the document, without the claims it would have given up after it.
+        await database.HashDeleteAsync(StoreLayout.DataOf(user.Id), user.Id);
+        await database.SortedSetRemoveAsync(StoreLayout.Order(StoreLayout.BucketOf(user.Id)), user.Id);
+        await AgeClaimsAsync(database, user);
 
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync($"/api/users/{user.Id}", Cancellation)).StatusCode);
         Assert.Empty(await FindAsync($"username={user.Username}"));
         Assert.DoesNotContain(user.Id, (await FindAsync($"after={user.Id - 1}")).Select(listed => listed.Id));
-        await RepairAndAssertConsistentAsync(expectedChanges: 3);
+        await RepairAndAssertConsistentAsync(expectedChanges: 2);
 
         await Api.CreateAsync(original);
     }
 
     [Fact]
-    public async Task UserMissingFromItsIndexesIsIndexedAgain()
+    public async Task UserMissingItsClaimAndOrderEntryGetsThemBack()
     {
         var (_, user) = await Api.CreateAsync(TestUsers.Unique());
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        await database.StringIncrementAsync(StoreLayout.Generation);
-        await database.HashDeleteAsync(StoreLayout.ByUsername, user.Username);
-        await database.SortedSetRemoveAsync(StoreLayout.Order, user.Id);
+        await database.KeyDeleteAsync(StoreLayout.UsernameClaim(user.Username.ToLowerInvariant()));
+        await database.SortedSetRemoveAsync(StoreLayout.Order(StoreLayout.BucketOf(user.Id)), user.Id);
         Assert.Empty(await FindAsync($"username={user.Username}"));
 
         await RepairAndAssertConsistentAsync(expectedChanges: 2);
@@ -100,21 +136,18 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
     [Fact]
     public async Task UnreadableDocumentIsQuarantinedAndTheRepairGoesOn()
     {
-        const long corruptId = 900_001;
         var (_, user) = await Api.CreateAsync(TestUsers.Unique());
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        await database.HashSetAsync(StoreLayout.Data, corruptId, UnreadableDocument);
-        await database.SortedSetAddAsync(StoreLayout.Order, corruptId, corruptId);
-        await database.HashSetAsync(StoreLayout.ByUsername, $"name-of-{corruptId}", corruptId);
-        await database.HashDeleteAsync(StoreLayout.ByEmail, user.Email);
+        var corruptId = await SeedUnreadableAsync(database);
+        await database.KeyDeleteAsync(StoreLayout.EmailClaim(user.Email.ToLowerInvariant()));
 
         var result = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
 
-        // The user's missing entry restored, and the corrupt document's one removed.
+        // The user's missing claim restored, and the corrupt document's one removed.
         Assert.Equal(new RepairResult(Changed: 2, Quarantined: 1), result);
-        Assert.Equal(user.Id, (long)await database.HashGetAsync(StoreLayout.ByEmail, user.Email));
-        Assert.Equal(UnreadableDocument, (string?)await database.HashGetAsync(StoreLayout.Quarantine, corruptId));
+        Assert.Equal(user.Id, StoreLayout.Claim.Parse(await database.StringGetAsync(StoreLayout.EmailClaim(user.Email.ToLowerInvariant())))?.Id);
+        Assert.Equal(UnreadableDocument, (string?)await database.HashGetAsync(StoreLayout.Quarantine(StoreLayout.BucketOf(corruptId)), corruptId));
         await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString);
     }
 
@@ -124,10 +157,7 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         var (_, before) = await Api.CreateAsync(TestUsers.Unique());
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        var corruptId = await database.StringIncrementAsync(StoreLayout.NextId);
-        await database.HashSetAsync(StoreLayout.Data, corruptId, UnreadableDocument);
-        await database.SortedSetAddAsync(StoreLayout.Order, corruptId, corruptId);
-        await database.HashSetAsync(StoreLayout.ByUsername, $"name-of-{corruptId}", corruptId);
+        var corruptId = await SeedUnreadableAsync(database);
         var (_, after) = await Api.CreateAsync(TestUsers.Unique());
 
         using var byId = await Api.GetAsync($"/api/users/{corruptId}", Cancellation);
@@ -141,9 +171,26 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         Assert.Empty(byName);
         await ProblemAssert.IsProblemAsync(replace, HttpStatusCode.NotFound);
         Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
-        Assert.False(await database.HashExistsAsync(StoreLayout.Data, corruptId));
-        // The entry the unreadable document had now points at no user, which the repair removes.
+        Assert.False(await database.HashExistsAsync(StoreLayout.DataOf(corruptId), corruptId));
+        // The claim the unreadable document had now names no user, which the repair removes.
         await RepairAndAssertConsistentAsync(expectedChanges: 1);
+    }
+
+    /// <summary>A user whose document cannot be read, with its order entry and a claim, under a new id.</summary>
+    private static async Task<long> SeedUnreadableAsync(IDatabase database)
+    {
+        var id = await database.StringIncrementAsync(StoreLayout.NextId);
+        await database.HashSetAsync(StoreLayout.DataOf(id), id, UnreadableDocument);
+        await database.SortedSetAddAsync(StoreLayout.Order(StoreLayout.BucketOf(id)), id, id);
+        await database.StringSetAsync(StoreLayout.UsernameClaim($"name-of-{id}"), StoreSeed.Claim(id));
+        return id;
+    }
+
+    /// <summary>Sets the user's claims back to long ago, as they are once the grace has passed.</summary>
+    private static async Task AgeClaimsAsync(IDatabase database, UserDto user)
+    {
+        await database.StringSetAsync(StoreLayout.UsernameClaim(user.Username.ToLowerInvariant()), StoreSeed.Claim(user.Id));
+        await database.StringSetAsync(StoreLayout.EmailClaim(user.Email.ToLowerInvariant()), StoreSeed.Claim(user.Id));
     }
 
     private const string UnreadableDocument = "{\"username\": [";
@@ -199,8 +246,8 @@ public sealed class RepairOnStartTests(GarnetUserService factory) : IClassFixtur
         await using (var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString))
         {
             var database = redis.GetDatabase();
-            await database.SortedSetAddAsync(StoreLayout.Order, 7, 7);
-            await database.HashSetAsync(StoreLayout.ByUsername, "ghost", 7);
+            await database.SortedSetAddAsync(StoreLayout.Order(StoreLayout.BucketOf(7)), 7, 7);
+            await database.StringSetAsync(StoreLayout.UsernameClaim("ghost"), StoreSeed.Claim(7));
         }
 
         using var api = factory.CreateApiClient();

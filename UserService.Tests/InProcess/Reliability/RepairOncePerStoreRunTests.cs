@@ -1,8 +1,6 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Mvc.Testing;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
-using UserService.Users;
 using UserService.Users.Store;
 
 namespace UserService.Tests.InProcess.Reliability;
@@ -22,7 +20,7 @@ public sealed class RepairOncePerStoreRunTests(GarnetStoreServer store)
     {
         await using var factory = await DatabaseAsync();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
-        await SeedAsync(redis.GetDatabase(), users: 50);
+        await StoreSeed.SeedAsync(redis.GetDatabase(), users: 50);
         await using var first = Replica(factory);
         _ = first.Services;
         var repaired = await RecordAsync(redis, record => record.Phase == nameof(RepairPhase.Done));
@@ -42,7 +40,7 @@ public sealed class RepairOncePerStoreRunTests(GarnetStoreServer store)
         await using var factory = await DatabaseAsync();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
         var database = redis.GetDatabase();
-        await SeedAsync(database, users: 200);
+        await StoreSeed.SeedAsync(database, users: 200);
         // What the store holds after a restart: the record of a repair done in the run before this one.
         await database.HashSetAsync(StoreLayout.Repair, [new("run", "the-run-before"), new("phase", nameof(RepairPhase.Done)), new("cursor", 0), new("scans", 4)]);
 
@@ -60,7 +58,7 @@ public sealed class RepairOncePerStoreRunTests(GarnetStoreServer store)
         const int Users = 400;
         await using var factory = await DatabaseAsync();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
-        await SeedAsync(redis.GetDatabase(), Users);
+        await StoreSeed.SeedAsync(redis.GetDatabase(), Users);
         var first = Replica(factory, batch: 10, pause: TimeSpan.FromMilliseconds(20), lease: TimeSpan.FromSeconds(1));
         _ = first.Services;
         var cutShort = await RecordAsync(redis, record => record.Phase is nameof(RepairPhase.Documents) or nameof(RepairPhase.Order));
@@ -102,24 +100,6 @@ public sealed class RepairOncePerStoreRunTests(GarnetStoreServer store)
                 builder.UseSetting("Store:Repair:Lease", held.ToString());
             }
         });
-
-    /// <summary>Users written straight into the store's layout, as the service writes them.</summary>
-    private static async Task SeedAsync(IDatabase database, int users)
-    {
-        var now = DateTimeOffset.UtcNow;
-        var writes = new List<Task>();
-        for (var id = 1; id <= users; id++)
-        {
-            var user = new User(id, $"seed-{id}", $"seed-{id}@example.com", null, now, now, 1);
-            writes.Add(database.HashSetAsync(StoreLayout.Data, id, JsonSerializer.SerializeToUtf8Bytes(user, UsersJsonContext.Default.User)));
-            writes.Add(database.SortedSetAddAsync(StoreLayout.Order, id, id));
-            writes.Add(database.HashSetAsync(StoreLayout.ByUsername, user.Username, id));
-            writes.Add(database.HashSetAsync(StoreLayout.ByEmail, user.Email, id));
-        }
-
-        writes.Add(database.StringSetAsync(StoreLayout.NextId, users));
-        await Task.WhenAll(writes);
-    }
 
     private static Task<RepairRecord> RecordAsync(ConnectionMultiplexer redis, Func<RepairRecord, bool> condition) =>
         Eventually.MatchAsync(async _ => RepairRecord.From(await redis.GetDatabase().HashGetAllAsync(StoreLayout.Repair)), condition, Bound);

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
+using UserService.Users.Store;
 
 namespace UserService.Tests.InProcess.Reliability;
 
@@ -75,7 +77,7 @@ public sealed class StoreStallTests
     }
 
     [Fact]
-    public async Task WriteCutOffByAStallSaysItMayHaveBeenApplied()
+    public async Task WriteStalledBeforeItsUserIsWrittenSaysItWasNotApplied()
     {
         await using var store = new GarnetStoreServer();
         await store.InitializeAsync();
@@ -83,23 +85,55 @@ public sealed class StoreStallTests
         await service.InitializeAsync();
         using var api = service.CreateApiClient();
         await api.CreateAsync(TestUsers.Unique());
+        var user = TestUsers.Unique();
 
         await store.PauseAsync();
         HttpResponseMessage response;
         try
         {
-            response = await api.PostAsJsonAsync("/api/users", TestUsers.Unique(), Cancellation);
+            response = await api.PostAsJsonAsync("/api/users", user, Cancellation);
         }
         finally
         {
             await store.ResumeAsync();
         }
 
+        // The create's first steps only take an id and claim its values: the user it names never appears.
         using (response)
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            Assert.Equal("unknown", await OutcomeOfAsync(response));
+            Assert.Equal("not-applied", await OutcomeOfAsync(response));
         }
+
+        Assert.Equal("[]", await api.GetStringAsync($"/api/users?username={user.Username}", Cancellation));
+    }
+
+    [Fact]
+    public async Task WriteCutOffOnceItsDocumentWasSentSaysItMayHaveBeenApplied()
+    {
+        await using var store = new RedisStoreServer();
+        await store.InitializeAsync();
+        await using var service = new UserServiceFactory(store);
+        await service.InitializeAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(service.StoreConnectionString);
+        var database = redis.GetDatabase();
+        // A user the service did not write, and a service done with its own writes (the repair at start, a
+        // first rate-limit slice), so that nothing else of it waits behind the pause.
+        await StoreSeed.SeedAsync(database, users: 1);
+        using var api = service.CreateApiClient();
+        await Eventually.MatchAsync(async _ => (string?)await database.HashGetAsync(StoreLayout.Repair, "phase"), phase => phase == "Done", TrialBound);
+        using (var missing = await api.ReplaceUserAsync(404, TestUsers.Unique()))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        // Reads go on and writes wait: the replace reads its user, and its document is the step that waits.
+        var user = StoreSeed.User(1);
+        await database.ExecuteAsync("CLIENT", "PAUSE", (long)Stall.TotalMilliseconds, "WRITE");
+        using var response = await api.ReplaceUserAsync(user.Id, new NewUser(user.Username, user.Email, "Renamed"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("unknown", await OutcomeOfAsync(response));
     }
 
     [Fact]

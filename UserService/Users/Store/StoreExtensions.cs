@@ -7,13 +7,20 @@ public static class StoreExtensions
     /// <summary>The connection string the store is reached through; the AppHost's cache resource provides it.</summary>
     public const string ConnectionName = "cache";
 
-    /// <summary>The store: its Redis connection, its resilience, and the repair that runs once after each store restart.</summary>
+    /// <summary>The store: its Redis connection, its resilience, the migration of an older layout, and the repair that runs once after each store restart.</summary>
     public static IHostApplicationBuilder AddUserStore(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient(ConnectionName, configureOptions: StoreResilience.Configure);
         builder.AddStoreResilience();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddSingleton<StoreLayoutGate>();
+        builder.Services.AddOptions<StoreMigrationOptions>()
+            .BindConfiguration(StoreMigrationOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        // Before the repair and the seed, which wait for it: its start opens the store to requests.
+        builder.Services.AddHostedService<StoreMigration>();
         builder.Services.AddOptions<StoreRepairOptions>()
             .BindConfiguration(StoreRepairOptions.SectionName)
             .ValidateDataAnnotations()

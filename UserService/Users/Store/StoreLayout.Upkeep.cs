@@ -43,23 +43,24 @@ public static partial class StoreLayout
         return 0
         """);
 
+    /// <summary>The migration's record, a hash: how many times it started (<c>runs</c>), users <c>moved</c> and <c>quarantined</c>.</summary>
+    public static readonly RedisKey Migration = "users:migration";
+
+    /// <summary>Held by the one replica that migrates, and lapses if that replica stops.</summary>
+    public static readonly RedisKey MigrationLease = "users:migration:lease";
+
     /// <summary>
-    /// Adds (<c>@claim</c> 1) or removes (0) one index entry, only if the user's document is still the one the
-    /// repair judged by (empty for none) and the entry is still as it saw it: a write that raced the repair
-    /// wins. Answers 1 when it changed the entry.
+    /// Removes <c>@claim</c> if it is still <c>@seen</c> and older than <c>@grace</c> milliseconds: the repair
+    /// found that the user it names does not hold the value, and a write still in flight would be younger.
+    /// Answers 1 when it removed it.
     /// </summary>
-    public static readonly LuaScript ReconcileClaim = LuaScript.Prepare(
+    public static readonly LuaScript RemoveLeftoverClaim = LuaScript.Prepare(Now +
         """
-        if (redis.call('HGET', @data, @id) or '') ~= @expected then return 0 end
-        local owner = redis.call('HGET', @index, @value)
-        if @claim == '1' then
-            if owner then return 0 end
-            redis.call('HSET', @index, @value, @id)
-        else
-            if owner ~= @id then return 0 end
-            redis.call('HDEL', @index, @value)
-        end
-        redis.call('INCR', @generation)
+        local current = redis.call('GET', @claim)
+        if current ~= @seen then return 0 end
+        local since = tonumber(string.match(current, '^%d+:(%d+):') or '0')
+        if now() - since < tonumber(@grace) then return 0 end
+        redis.call('DEL', @claim)
         return 1
         """);
 
@@ -78,19 +79,17 @@ public static partial class StoreLayout
         else
             return 0
         end
-        redis.call('INCR', @generation)
         return 1
         """);
 
     /// <summary>
-    /// Moves an unreadable document out of the users into <see cref="Quarantine"/>, if it is still the one
-    /// the repair found (<c>@expected</c>): a delete or a write that raced the repair wins. Answers 1 when it
+    /// Moves an unreadable document out of the users into its bucket's quarantine, if it is still the one the
+    /// repair found (<c>@expected</c>): a delete or a write that raced the repair wins. Answers 1 when it
     /// moved it.
     /// </summary>
     public static readonly LuaScript QuarantineDocument = LuaScript.Prepare(
         """
         if redis.call('HGET', @data, @id) ~= @expected then return 0 end
-        redis.call('INCR', @generation)
         redis.call('HSET', @quarantine, @id, @expected)
         redis.call('HDEL', @data, @id)
         redis.call('ZREM', @order, @id)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using StackExchange.Redis;
@@ -5,159 +6,364 @@ using StackExchange.Redis;
 namespace UserService.Users.Store;
 
 /// <summary>
-/// The one place that knows how users are laid out in Redis, and the scripts that change them:
+/// The one place that knows how users are laid out in Redis, and the scripts that change them. The layout
+/// shards by user, so that it runs on Redis Cluster as it runs on one node:
 /// <list type="bullet">
-/// <item><see cref="Data"/>, a hash from id to the user's JSON document;</item>
-/// <item><see cref="Order"/>, a sorted set of ids, for keyset pagination;</item>
-/// <item><see cref="ByUsername"/> and <see cref="ByEmail"/>, hashes from the lowercased value to the id;</item>
-/// <item><see cref="NextId"/>, the id counter; <see cref="Generation"/>, bumped by every write;</item>
-/// <item><see cref="Quarantine"/>, a hash from id to a document the service could not read, kept for an operator.</item>
+/// <item>users live in <see cref="Buckets"/> buckets by id; bucket <c>b</c> has a hash from id to the user's
+/// JSON document (<see cref="Data"/>), a sorted set of its ids for keyset pagination (<see cref="Order"/>), the
+/// outcomes of the creates under an idempotency key that made its users (<see cref="IdempotencyOutcome"/>)
+/// and its <see cref="Quarantine"/>, all under the hash tag <c>{b}</c>, so in one slot: a bucket's script may
+/// touch all of them;</item>
+/// <item>each username and email is a claim key of its own (<see cref="UsernameClaim"/>,
+/// <see cref="EmailClaim"/>), whose value names the user that holds it (<see cref="Claim"/>): claims land
+/// in slots of their own, and uniqueness costs one key per value, not one hash for all;</item>
+/// <item><see cref="NextId"/>, the id counter, one key for all buckets so that ids follow the order of
+/// creation; <see cref="Generation"/>, bumped after every write, keys the cached reads.</item>
 /// </list>
-/// Beside the users, the same store holds the outcomes of creates sent with an Idempotency-Key
-/// (<see cref="IdempotencyRecord"/>), the output cache's entries (<c>__MSOCV_</c>…), and the counters
-/// of the upkeep part of this class: cached answers per window, and each caller's rate-limit permits.
 /// <para>
-/// Every write is one script that changes the document and its indexes together, so no reader ever sees an
-/// index entry without its user. Scripts name every key they touch (Garnet locks exactly those).
+/// A write takes several steps on several slots, in an order where a crash between any two leaves only claims
+/// that point at no user, or at a user who does not hold the value: a create claims its username and email,
+/// then writes its document; a rename claims the new value, writes the document, then gives the old claim up.
+/// Readers ignore such leftovers, a later write takes one over once it is older than
+/// <see cref="ClaimGrace"/>, and the repair removes them. So a user's document is never visible without the
+/// claims of its values, and no two users ever hold one value.
 /// </para>
 /// <para>
-/// A crash can still cut a script short: Garnet logs and replays a script's writes one by one. So each
-/// script writes in an order where any prefix only leaves index entries that point at no user, or at a user
-/// who does not point back: readers ignore those, and the repair removes them.
+/// Within a bucket a script still writes in an order where any prefix is safe (Garnet replays a script's writes
+/// one by one after a crash): the order entry before the document, the document before its removal.
+/// Scripts name every key they touch (Garnet locks exactly those). The benchmark's baseline compiles this
+/// file too, so that it reads the same layout the same way.
 /// </para>
-/// The benchmark's baseline compiles this file too, so that it reads the same layout with the same script.
 /// </summary>
 public static partial class StoreLayout
 {
-    public static readonly RedisKey Data = "users:data";
-    public static readonly RedisKey Order = "users:order";
-    public static readonly RedisKey ByUsername = "users:by-username";
-    public static readonly RedisKey ByEmail = "users:by-email";
-    public static readonly RedisKey NextId = "users:next-id";
-    public static readonly RedisKey Generation = "users:generation";
-    public static readonly RedisKey Quarantine = "users:quarantine";
-
-    /// <summary>Users with an id above <c>@after</c>, at most <c>@count</c>, as id and document in turn.</summary>
-    public static readonly LuaScript Page = LuaScript.Prepare(
-        """
-        local ids = redis.call('ZRANGEBYSCORE', @order, '(' .. @after, '+inf', 'LIMIT', 0, @count)
-        if #ids == 0 then return ids end
-        local documents = redis.call('HMGET', @data, unpack(ids))
-        local page = {}
-        for i = 1, #ids do
-            if documents[i] then
-                page[#page + 1] = ids[i]
-                page[#page + 1] = documents[i]
-            end
-        end
-        return page
-        """);
-
-    /// <summary>The id and document that an index entry points at, or nothing.</summary>
-    public static readonly LuaScript Lookup = LuaScript.Prepare(
-        """
-        local id = redis.call('HGET', @index, @value)
-        if not id then return {} end
-        return { id, redis.call('HGET', @data, id) }
-        """);
-
-    // A value is taken when its entry points at another user who still exists. An entry whose user is gone
-    // was left by a write that a crash cut short: the value is free.
-    private const string Taken =
-        """
-        local function taken(index, value, id)
-            local owner = redis.call('HGET', index, value)
-            return owner and owner ~= id and redis.call('HEXISTS', @data, owner) == 1
-        end
-
-        """;
-
-    // The create itself, shared by the scripts with and without an idempotency record.
-    private const string CreateFunction = Taken +
-        """
-        local function create()
-            if taken(@usernames, @username, '') then return 'UsernameTaken' end
-            if taken(@emails, @email, '') then return 'EmailTaken' end
-            redis.call('INCR', @generation)
-            local id = redis.call('INCR', @nextId)
-            redis.call('ZADD', @order, id, id)
-            redis.call('HSET', @usernames, @username, id)
-            redis.call('HSET', @emails, @email, id)
-            redis.call('HSET', @data, id, @document)
-            return id
-        end
-
-        """;
-
-    /// <summary>Answers the new id, or <see cref="ScriptAnswer.UsernameTaken"/> or <see cref="ScriptAnswer.EmailTaken"/>.</summary>
-    public static readonly LuaScript Create = LuaScript.Prepare(CreateFunction + "return create()");
+    /// <summary>
+    /// How many buckets the users are spread over: the most store primaries a layout can use. A page reads
+    /// every bucket, so more is dearer for every list; 16 shards 100 million users to about 3.4 GB per bucket.
+    /// </summary>
+    public const int Buckets = 16;
 
     /// <summary>
-    /// A create under an idempotency key (<see cref="IdempotencyRecord"/>). The first time, it answers as
-    /// <see cref="Create"/> and keeps that answer and the document it wrote, with the request's
-    /// <c>@fingerprint</c>, for <c>@ttl</c> seconds, in the same script: a write and its record land
-    /// together. Afterwards it answers <c>{ 'Replayed', answer, document }</c> for the same request, and
-    /// <see cref="ScriptAnswer.KeyReused"/> for another one.
+    /// How old a claim that names a user who does not hold its value must be before another write may take it
+    /// over: until then it may belong to a write still in flight. See <see cref="WriteDeadline"/>.
     /// </summary>
-    public static readonly LuaScript CreateOnce = LuaScript.Prepare(CreateFunction +
+    public static readonly TimeSpan ClaimGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long after its claims a write may still write its document: the store refuses it later, and the
+    /// write claims again. Half of <see cref="ClaimGrace"/>, so that no claim is taken over from a write that
+    /// can still land, even with the clocks of two store nodes some seconds apart.
+    /// </summary>
+    public static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(5);
+
+    /// <summary>Which layout the store holds: absent on a store written before the buckets (see <c>LegacyLayout</c>).</summary>
+    public static readonly RedisKey Layout = "users:layout";
+
+    /// <summary>The value of <see cref="Layout"/> for this layout.</summary>
+    public const string CurrentLayout = "buckets-16";
+
+    public static readonly RedisKey NextId = "users:next-id";
+    public static readonly RedisKey Generation = "users:generation";
+
+    private static readonly RedisKey[] DataKeys = BucketKeys("data");
+    private static readonly RedisKey[] OrderKeys = BucketKeys("order");
+    private static readonly RedisKey[] QuarantineKeys = BucketKeys("quarantine");
+
+    private static RedisKey[] BucketKeys(string name) =>
+        [.. Enumerable.Range(0, Buckets).Select(bucket => (RedisKey)string.Create(CultureInfo.InvariantCulture, $"users:{{{bucket}}}:{name}"))];
+
+    /// <summary>The bucket of the user with this id; a negative id, which no user has, still names one.</summary>
+    public static int BucketOf(long id) => (int)((ulong)id % Buckets);
+
+    /// <summary>A hash from id to document: every user whose id is in <paramref name="bucket"/>.</summary>
+    public static RedisKey Data(int bucket) => DataKeys[bucket];
+
+    /// <summary>The <see cref="Data(int)"/> that holds the user with this id.</summary>
+    public static RedisKey DataOf(long id) => DataKeys[BucketOf(id)];
+
+    /// <summary>The ids in <paramref name="bucket"/>, each scored by itself, for keyset pagination.</summary>
+    public static RedisKey Order(int bucket) => OrderKeys[bucket];
+
+    /// <summary>A hash from id to a document the service could not read, kept for an operator.</summary>
+    public static RedisKey Quarantine(int bucket) => QuarantineKeys[bucket];
+
+    /// <summary>The claim of a username, lowercased as the service compares them.</summary>
+    public static RedisKey UsernameClaim(string value) => "users:username:" + value;
+
+    /// <summary>The claim of an email, lowercased as the service compares them.</summary>
+    public static RedisKey EmailClaim(string value) => "users:email:" + value;
+
+    /// <summary>What the repair scans for to find every claim: <see cref="UsernameClaim"/> and <see cref="EmailClaim"/> keys.</summary>
+    public const string UsernameClaims = "users:username:*";
+
+    /// <inheritdoc cref="UsernameClaims"/>
+    public const string EmailClaims = "users:email:*";
+
+    /// <summary>
+    /// Where a create sent with an Idempotency-Key keeps what it asked for and the id it reserved: one key per
+    /// caller and key value, hashed (<paramref name="hash"/>, see <see cref="IdempotencyHash"/>), so that
+    /// neither a caller's keys nor their length reach the store's key space as they are. A refusal is kept
+    /// here too; a record of the layout before the buckets also holds its answer and document.
+    /// </summary>
+    public static RedisKey IdempotencyRecord(string hash) => "users:idempotency:" + hash;
+
+    /// <summary>
+    /// The outcome of the create under <see cref="IdempotencyRecord"/> that made user <paramref name="id"/>: its
+    /// answer and document, in the user's bucket, written in the same script as the user.
+    /// </summary>
+    public static RedisKey IdempotencyOutcome(string hash, long id) =>
+        string.Create(CultureInfo.InvariantCulture, $"users:{{{BucketOf(id)}}}:idempotency:{hash}");
+
+    /// <summary>The hash an Idempotency-Key is kept under: of the caller and the key together, since callers never share keys.</summary>
+    public static string IdempotencyHash(string caller, string idempotencyKey) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller}\n{idempotencyKey}")));
+
+    /// <summary>
+    /// A claim's value: the user it is for, when the store set it (its own clock, in milliseconds), and a
+    /// token of the write that set it, so that a write gives up only the claim it saw, never a later one.
+    /// </summary>
+    public readonly record struct Claim(long Id, long At, string Value)
+    {
+        public static Claim? Parse(RedisValue value)
+        {
+            if (value.IsNull)
+            {
+                return null;
+            }
+
+            var text = (string)value!;
+            var parts = text.Split(':');
+            return parts.Length == 3
+                && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var at)
+                    ? new Claim(id, at, text)
+                    : null;
+        }
+    }
+
+    // The store's clock in milliseconds, the same on every node of a cluster give or take their drift.
+    private const string Now =
         """
-        local record = redis.call('HMGET', @idempotency, 'fingerprint', 'answer', 'document')
-        if record[1] then
-            if record[1] ~= @fingerprint then return 'KeyReused' end
-            return { 'Replayed', record[2], record[3] }
+        local function now()
+            local time = redis.call('TIME')
+            return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
         end
-        local answer = create()
-        redis.call('HSET', @idempotency, 'fingerprint', @fingerprint, 'answer', answer, 'document', @document)
+
+        """;
+
+    /// <summary>
+    /// Claims <c>@claim</c> for user <c>@id</c> when it is free or already the user's own. Answers
+    /// <c>{ 'Claimed', at, previous }</c>, with the value it replaced (empty for none) to put back if the write
+    /// fails; otherwise <c>{ 'Held', current, age }</c>: another user's claim, and how old it is in milliseconds.
+    /// </summary>
+    public static readonly LuaScript ClaimValue = LuaScript.Prepare(Now +
+        """
+        local at = now()
+        local current = redis.call('GET', @claim)
+        local owner, since = nil, nil
+        if current then owner, since = string.match(current, '^(%d+):(%d+):') end
+        if current and owner ~= @id then return { 'Held', current, tostring(at - tonumber(since or '0')) } end
+        redis.call('SET', @claim, @id .. ':' .. at .. ':' .. @token)
+        return { 'Claimed', tostring(at), current or '' }
+        """);
+
+    /// <summary>
+    /// Takes over <c>@claim</c> for user <c>@id</c> if it is still <c>@seen</c> and older than <c>@grace</c>
+    /// milliseconds: the caller found that its user does not hold the value. Answers as <see cref="ClaimValue"/>.
+    /// </summary>
+    public static readonly LuaScript TakeOverClaim = LuaScript.Prepare(Now +
+        """
+        local at = now()
+        local current = redis.call('GET', @claim)
+        if current ~= @seen then return { 'Held', current or '', '0' } end
+        local since = tonumber(string.match(current, '^%d+:(%d+):') or '0')
+        if at - since < tonumber(@grace) then return { 'Held', current, tostring(at - since) } end
+        redis.call('SET', @claim, @id .. ':' .. at .. ':' .. @token)
+        return { 'Claimed', tostring(at), current }
+        """);
+
+    /// <summary>
+    /// Puts <c>@claim</c> back to <c>@previous</c> (deletes it when empty) if it is still <c>@mine</c>: how a
+    /// write that failed gives up what it claimed, and how a write that succeeded gives up a value its user no
+    /// longer holds. Answers 1 when it changed the claim.
+    /// </summary>
+    public static readonly LuaScript ReleaseClaim = LuaScript.Prepare(
+        """
+        if redis.call('GET', @claim) ~= @mine then return 0 end
+        if @previous == '' then redis.call('DEL', @claim) else redis.call('SET', @claim, @previous) end
+        return 1
+        """);
+
+    // A document written by a write whose claims are older than @deadline milliseconds could land after a
+    // takeover of those claims: the store refuses it, and the write claims again.
+    private const string Late = Now +
+        """
+        local function late()
+            return tonumber(@claimedAt) > 0 and now() - tonumber(@claimedAt) > tonumber(@deadline)
+        end
+
+        """;
+
+    // The create's document, shared by the scripts with and without an idempotency record. An id already in
+    // use means the counter went back (a store that lost its last writes): the write takes another.
+    private const string InsertFunction = Late +
+        """
+        local function insert()
+            if late() then return 'Late' end
+            if redis.call('HEXISTS', @data, @id) == 1 then return 'IdTaken' end
+            redis.call('ZADD', @order, @id, @id)
+            redis.call('HSET', @data, @id, @document)
+            return 'Applied'
+        end
+
+        """;
+
+    /// <summary>Writes a new user's document, once its claims are held; answers a <see cref="ScriptAnswer"/>.</summary>
+    public static readonly LuaScript Insert = LuaScript.Prepare(InsertFunction + "return insert()");
+
+    /// <summary>
+    /// The id for a create under an idempotency key (<see cref="IdempotencyRecord"/>): the one an earlier
+    /// attempt with the key reserved, unless that is <c>@retire</c>, or else <c>@id</c>. Answers
+    /// <c>{ 'Reserved', id, earlier }</c> (earlier: '1' when an earlier attempt reserved it), or an outcome the
+    /// record holds: <c>{ 'Replayed', answer, document }</c> for the same request, <see cref="ScriptAnswer.KeyReused"/> for another.
+    /// </summary>
+    public static readonly LuaScript Reserve = LuaScript.Prepare(
+        """
+        local record = redis.call('HMGET', @idempotency, 'fingerprint', 'answer', 'document', 'id')
+        if record[1] and record[1] ~= @fingerprint then return 'KeyReused' end
+        if record[2] then return { 'Replayed', record[2], record[3] or '' } end
+        if record[4] and record[4] ~= @retire then return { 'Reserved', record[4], '1' } end
+        redis.call('HSET', @idempotency, 'fingerprint', @fingerprint, 'id', @id)
         redis.call('EXPIRE', @idempotency, @ttl)
+        return { 'Reserved', @id, '0' }
+        """);
+
+    /// <summary>The outcome kept for a create under an idempotency key: <c>{ 'Replayed', answer, document }</c>, or nothing yet.</summary>
+    public static readonly LuaScript Outcome = LuaScript.Prepare(
+        """
+        local outcome = redis.call('HMGET', @outcome, 'answer', 'document')
+        if not outcome[1] then return {} end
+        return { 'Replayed', outcome[1], outcome[2] or '' }
+        """);
+
+    /// <summary>
+    /// The create under an idempotency key: as <see cref="Insert"/>, keeping its answer and document as its
+    /// outcome (<see cref="IdempotencyOutcome"/>) in the same script, so that a write and its outcome land
+    /// together. An outcome already kept (the same request, sent twice at once) answers
+    /// <c>{ 'Replayed', answer, document }</c>.
+    /// </summary>
+    public static readonly LuaScript InsertOnce = LuaScript.Prepare(InsertFunction +
+        """
+        local outcome = redis.call('HMGET', @outcome, 'answer', 'document')
+        if outcome[1] then return { 'Replayed', outcome[1], outcome[2] or '' } end
+        local answer = insert()
+        if answer == 'Applied' then
+            redis.call('HSET', @outcome, 'answer', @id, 'document', @document)
+            redis.call('EXPIRE', @outcome, @ttl)
+        end
         return answer
         """);
 
-    /// <summary>
-    /// Where the outcome of a create sent with an Idempotency-Key is kept: one key per caller and key value,
-    /// hashed, so that neither a caller's keys nor their length reach the store's key space as they are.
-    /// </summary>
-    public static RedisKey IdempotencyRecord(string caller, string idempotencyKey) =>
-        "users:idempotency:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller}\n{idempotencyKey}")));
+    /// <summary>Keeps a refusal as the first outcome of a create under an idempotency key, unless one is kept already.</summary>
+    public static readonly LuaScript RecordRefusal = LuaScript.Prepare(
+        """
+        if redis.call('HEXISTS', @idempotency, 'answer') == 1 then return 0 end
+        redis.call('HSET', @idempotency, 'fingerprint', @fingerprint, 'answer', @answer)
+        redis.call('EXPIRE', @idempotency, @ttl)
+        return 1
+        """);
 
     /// <summary>Replaces the document if it is still <c>@expected</c>; answers a <see cref="ScriptAnswer"/>.</summary>
-    public static readonly LuaScript Update = LuaScript.Prepare(Taken +
+    public static readonly LuaScript Replace = LuaScript.Prepare(Late +
         """
         local current = redis.call('HGET', @data, @id)
         if not current then return 'Gone' end
         if current ~= @expected then return 'Changed' end
-        local renamed = @newUsername ~= @oldUsername
-        local readdressed = @newEmail ~= @oldEmail
-        if renamed and taken(@usernames, @newUsername, @id) then return 'UsernameTaken' end
-        if readdressed and taken(@emails, @newEmail, @id) then return 'EmailTaken' end
-        redis.call('INCR', @generation)
-        if renamed then redis.call('HSET', @usernames, @newUsername, @id) end
-        if readdressed then redis.call('HSET', @emails, @newEmail, @id) end
+        if late() then return 'Late' end
         redis.call('HSET', @data, @id, @document)
-        if renamed then redis.call('HDEL', @usernames, @oldUsername) end
-        if readdressed then redis.call('HDEL', @emails, @oldEmail) end
         return 'Applied'
         """);
 
     /// <summary>Deletes the user if its document is still <c>@expected</c>; answers a <see cref="ScriptAnswer"/>.</summary>
-    public static readonly LuaScript Delete = LuaScript.Prepare(
+    public static readonly LuaScript Remove = LuaScript.Prepare(
         """
         local current = redis.call('HGET', @data, @id)
         if not current then return 'Gone' end
         if current ~= @expected then return 'Changed' end
-        redis.call('INCR', @generation)
         redis.call('HDEL', @data, @id)
         redis.call('ZREM', @order, @id)
-        redis.call('HDEL', @usernames, @username)
-        redis.call('HDEL', @emails, @email)
         return 'Applied'
         """);
+
+    /// <summary>
+    /// Up to <paramref name="count"/> users with an id above <paramref name="after"/>, in id order, as id and
+    /// document (null where the user went between the two reads), and whether more follow. Every bucket is
+    /// asked for its first ids at once, the lowest <paramref name="count"/> of them are taken, and only their
+    /// documents are read, again a request per bucket at once.
+    /// </summary>
+    public static async Task<(List<(long Id, RedisValue Document)> Users, bool More)> PageAsync(IDatabase database, long after, int count)
+    {
+        var ranges = new Task<RedisValue[]>[Buckets];
+        for (var bucket = 0; bucket < Buckets; bucket++)
+        {
+            ranges[bucket] = database.SortedSetRangeByScoreAsync(Order(bucket), after, double.PositiveInfinity, Exclude.Start, take: count + 1);
+        }
+
+        var ids = new List<long>();
+        foreach (var range in ranges)
+        {
+            ids.AddRange((await range).Select(id => (long)id));
+        }
+
+        ids.Sort();
+        var more = ids.Count > count;
+        if (more)
+        {
+            ids.RemoveRange(count, ids.Count - count);
+        }
+
+        var reads = ids.GroupBy(BucketOf).Select(group => (Ids: group.ToArray(), Documents: database.HashGetAsync(Data(group.Key), [.. group.Select(id => (RedisValue)id)]))).ToList();
+        var documents = new Dictionary<long, RedisValue>(ids.Count);
+        foreach (var (bucketIds, read) in reads)
+        {
+            var found = await read;
+            for (var i = 0; i < bucketIds.Length; i++)
+            {
+                documents[bucketIds[i]] = found[i];
+            }
+        }
+
+        return ([.. ids.Select(id => (id, documents[id]))], more);
+    }
+
+    /// <summary>
+    /// Writes users straight into the layout, with their claims (set at store time 0, so as old as can be),
+    /// without any of a create's checks: how a benchmark or a test fills a store quickly. Usernames and emails
+    /// must be unique and lowercase; the id counter is left to the caller.
+    /// </summary>
+    public static Task LoadAsync(IDatabase database, IReadOnlyCollection<(long Id, string Username, string Email, RedisValue Document)> users)
+    {
+        var writes = new List<Task>();
+        foreach (var bucket in users.GroupBy(user => BucketOf(user.Id)))
+        {
+            writes.Add(database.HashSetAsync(Data(bucket.Key), [.. bucket.Select(user => new HashEntry(user.Id, user.Document))]));
+            writes.Add(database.SortedSetAddAsync(Order(bucket.Key), [.. bucket.Select(user => new SortedSetEntry(user.Id, user.Id))]));
+        }
+
+        foreach (var (id, username, email, _) in users)
+        {
+            var claim = string.Create(CultureInfo.InvariantCulture, $"{id}:0:loaded");
+            writes.Add(database.StringSetAsync(UsernameClaim(username), claim));
+            writes.Add(database.StringSetAsync(EmailClaim(email), claim));
+        }
+
+        return Task.WhenAll(writes);
+    }
 
     /// <summary>What a write script answers, by name: the scripts return these words.</summary>
     public enum ScriptAnswer
     {
         Applied,
-        UsernameTaken,
-        EmailTaken,
 
         /// <summary>The document is no longer the one the write was based on.</summary>
         Changed,
@@ -165,11 +371,29 @@ public static partial class StoreLayout
         /// <summary>The user no longer exists.</summary>
         Gone,
 
+        /// <summary>The write's claims are older than <see cref="WriteDeadline"/>: it claims again.</summary>
+        Late,
+
+        /// <summary>A user already has the new user's id: the create takes another.</summary>
+        IdTaken,
+
+        UsernameTaken,
+        EmailTaken,
+
         /// <summary>The idempotency key was first used for another request.</summary>
         KeyReused,
 
         /// <summary>The idempotency key was used for this request before: its first answer follows.</summary>
         Replayed,
+
+        /// <summary>An id for a create under an idempotency key: the id follows.</summary>
+        Reserved,
+
+        /// <summary>The claim is the write's now: the store time it was set at, and the value it replaced, follow.</summary>
+        Claimed,
+
+        /// <summary>Another user's claim: its value, and its age in milliseconds, follow.</summary>
+        Held,
     }
 
     /// <summary>Reads a script's answer; a word that is not a <see cref="ScriptAnswer"/> is a bug, not data.</summary>

@@ -36,7 +36,7 @@ public sealed class StoreRepairOptions
 /// already ignore what a repair removes, so the service serves throughout, and if it fails.
 /// </summary>
 internal sealed class StoreRepair(
-    IConnectionMultiplexer redis, UserStore store, IOptions<StoreRepairOptions> options, TimeProvider time, ILogger<StoreRepair> logger)
+    IConnectionMultiplexer redis, UserStore store, StoreLayoutGate gate, IOptions<StoreRepairOptions> options, TimeProvider time, ILogger<StoreRepair> logger)
     : CoalescedWork(logger)
 {
     private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
@@ -58,6 +58,8 @@ internal sealed class StoreRepair(
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
+        // A store still being migrated is repaired once it holds the layout the repair knows.
+        await gate.WaitAsync(stoppingToken);
         var database = redis.GetDatabase();
         var run = await StoreRunAsync();
         if (await NothingToDoAsync(database, run))
@@ -103,9 +105,9 @@ internal sealed class StoreRepair(
     /// <summary>Where the record says a repair of <paramref name="run"/> got to; none for a record of another run.</summary>
     private static async Task<RepairPosition?> PositionAsync(IDatabase database, string run)
     {
-        var record = await database.HashGetAsync(StoreLayout.Repair, ["run", "phase", "cursor"]);
+        var record = await database.HashGetAsync(StoreLayout.Repair, ["run", "phase", "part", "cursor"]);
         return record[0] == run && Enum.TryParse<RepairPhase>(record[1], out var phase)
-            ? new RepairPosition(phase, (long)record[2])
+            ? new RepairPosition(phase, (int)record[2], (long)record[3])
             : null;
     }
 
@@ -115,7 +117,7 @@ internal sealed class StoreRepair(
         var from = resume ?? RepairPosition.Start;
         if (resume is null)
         {
-            await database.HashSetAsync(StoreLayout.Repair, [new("run", run), new("phase", from.Phase.ToString()), new("cursor", 0)]);
+            await database.HashSetAsync(StoreLayout.Repair, [new("run", run), new("phase", from.Phase.ToString()), new("part", 0), new("cursor", 0)]);
             await database.HashIncrementAsync(StoreLayout.Repair, "scans");
         }
 
@@ -124,7 +126,7 @@ internal sealed class StoreRepair(
         var result = await store.RepairAsync(from, options.Value.BatchSize, async (position, entries, cancellationToken) =>
         {
             scanned += entries;
-            await database.HashSetAsync(StoreLayout.Repair, [new("phase", position.Phase.ToString()), new("cursor", position.Cursor)]);
+            await database.HashSetAsync(StoreLayout.Repair, [new("phase", position.Phase.ToString()), new("part", position.Part), new("cursor", position.Cursor)]);
             await database.HashIncrementAsync(StoreLayout.Repair, "scanned", entries);
             if (!await HoldLeaseAsync(database))
             {
@@ -142,7 +144,7 @@ internal sealed class StoreRepair(
 
         if (result.Quarantined > 0)
         {
-            logger.Quarantined(result.Quarantined, (string)StoreLayout.Quarantine!);
+            logger.Quarantined(result.Quarantined, "users:{bucket}:quarantine");
         }
     }
 

@@ -2,7 +2,7 @@ using StackExchange.Redis;
 
 namespace UserService.Users.Store;
 
-/// <summary>What a repair did: index entries it changed, and unreadable documents it moved to the quarantine.</summary>
+/// <summary>What a repair did: claims and order entries it changed, and unreadable documents it moved to the quarantine.</summary>
 public readonly record struct RepairResult(int Changed, int Quarantined)
 {
     public static RepairResult operator +(RepairResult left, RepairResult right) =>
@@ -19,10 +19,13 @@ public enum RepairPhase
     Done,
 }
 
-/// <summary>Where a repair is: the pass, and the store's scan cursor within it (0: at its start).</summary>
-public readonly record struct RepairPosition(RepairPhase Phase, long Cursor)
+/// <summary>
+/// Where a repair is: the pass, the part of the store it is in (a store node for the claim passes, a bucket
+/// for the others), and the scan cursor within it (0: at its start).
+/// </summary>
+public readonly record struct RepairPosition(RepairPhase Phase, int Part, long Cursor)
 {
-    public static readonly RepairPosition Start = new(RepairPhase.Usernames, 0);
+    public static readonly RepairPosition Start = new(RepairPhase.Usernames, 0, 0);
 }
 
 public sealed partial class UserStore
@@ -35,152 +38,193 @@ public sealed partial class UserStore
         RepairAsync(RepairPosition.Start, DefaultRepairBatch, static (_, _, _) => Task.CompletedTask, cancellationToken);
 
     /// <summary>
-    /// Brings the indexes back in line with the documents, one batch at a time from <paramref name="from"/>,
-    /// holding no more than a batch: first every index entry that points at no user, at an unreadable one or
-    /// at one who does not point back is removed; then each document is read, an unreadable one goes to
-    /// <see cref="StoreLayout.Quarantine"/>, and a readable one gets the entries it lacks; last, order
-    /// entries without a document go. Each change is a conditional script, so writes that race the repair
-    /// win, and it is safe while the service serves. After every batch <paramref name="afterBatch"/> is told
-    /// where the repair is and how many entries the batch held: there it keeps the position, and pauses.
+    /// Brings claims and order back in line with the documents, one batch at a time from <paramref name="from"/>,
+    /// holding no more than a batch: first every claim older than <see cref="StoreLayout.ClaimGrace"/> whose
+    /// user does not hold its value is removed; then each document is read, an unreadable one goes to its
+    /// bucket's quarantine, and a readable one gets the claims and order entry it lacks; last, order entries
+    /// without a document go. Each change is a conditional script, so writes that race the repair win, and it
+    /// is safe while the service serves. After every batch <paramref name="afterBatch"/> is told where the
+    /// repair is and how many entries the batch held: there it keeps the position, and pauses.
     /// </summary>
     public async Task<RepairResult> RepairAsync(
         RepairPosition from, int batch, Func<RepairPosition, int, CancellationToken, Task> afterBatch, CancellationToken cancellationToken)
     {
         var database = redis.GetDatabase();
+        var nodes = ScanTargets(database);
         var result = new RepairResult();
         for (var position = from; position.Phase != RepairPhase.Done;)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (key, scan) = position.Phase switch
+            var (page, entries, step) = position.Phase switch
             {
-                RepairPhase.Usernames => (StoreLayout.ByUsername, "HSCAN"),
-                RepairPhase.Emails => (StoreLayout.ByEmail, "HSCAN"),
-                RepairPhase.Documents => (StoreLayout.Data, "HSCAN"),
-                _ => (StoreLayout.Order, "ZSCAN"),
+                RepairPhase.Usernames => await ClaimPageAsync(nodes[position.Part], StoreLayout.UsernameClaims, position.Cursor, batch, Field.Username),
+                RepairPhase.Emails => await ClaimPageAsync(nodes[position.Part], StoreLayout.EmailClaims, position.Cursor, batch, Field.Email),
+                RepairPhase.Documents => await BucketPageAsync(database, "HSCAN", StoreLayout.Data, position, batch, RepairDocumentsAsync),
+                _ => await BucketPageAsync(database, "ZSCAN", StoreLayout.Order, position, batch, RepairOrderAsync),
             };
-            var page = (RedisResult[])(await database.ExecuteAsync(scan, key, position.Cursor, "COUNT", batch))!;
-            var entries = (RedisValue[])page[1]!;
-            result += position.Phase switch
+            result += step;
+            if (step.Changed + step.Quarantined > 0)
             {
-                RepairPhase.Usernames => await RepairClaimsAsync(database, StoreLayout.ByUsername, entries, static user => user.Username),
-                RepairPhase.Emails => await RepairClaimsAsync(database, StoreLayout.ByEmail, entries, static user => user.Email),
-                RepairPhase.Documents => await RepairDocumentsAsync(database, entries),
-                _ => await RepairOrderAsync(database, entries),
-            };
+                await database.StringIncrementAsync(StoreLayout.Generation);
+            }
 
-            var cursor = (long)page[0];
-            position = cursor != 0 ? position with { Cursor = cursor } : new RepairPosition(position.Phase + 1, 0);
-            await afterBatch(position, entries.Length / 2, cancellationToken);
+            position = Next(position, page, position.Phase is RepairPhase.Usernames or RepairPhase.Emails ? nodes.Length : StoreLayout.Buckets);
+            await afterBatch(position, entries, cancellationToken);
         }
 
         return result;
     }
 
-    /// <summary>Removes the entries among <paramref name="entries"/> (value, id pairs) whose user does not hold the value.</summary>
-    private async Task<RepairResult> RepairClaimsAsync(IDatabase database, RedisKey index, RedisValue[] entries, Func<User, string> indexed)
+    private static RepairPosition Next(RepairPosition position, long cursor, int parts) =>
+        cursor != 0 ? position with { Cursor = cursor }
+        : position.Part + 1 < parts ? new(position.Phase, position.Part + 1, 0)
+        : new(position.Phase + 1, 0, 0);
+
+    /// <summary>
+    /// Where the claim passes scan: each primary of a cluster, whose keys a scan of the database would not
+    /// reach; the database itself on a single node (which may be one of several on it).
+    /// </summary>
+    private Func<string, long, int, Task<RedisResult>>[] ScanTargets(IDatabase database)
     {
-        var ids = Enumerable.Range(0, entries.Length / 2).Select(i => entries[2 * i + 1]).ToArray();
-        var documents = ids.Length == 0 ? [] : await database.HashGetAsync(StoreLayout.Data, ids);
+        var primaries = redis.GetServers().Where(server => server.ServerType == ServerType.Cluster && !server.IsReplica)
+            .OrderBy(server => server.EndPoint.ToString(), StringComparer.Ordinal).ToArray();
+        return primaries.Length == 0
+            ? [(pattern, cursor, count) => database.ExecuteAsync("SCAN", cursor, "MATCH", pattern, "COUNT", count)]
+            : [.. primaries.Select(server => (Func<string, long, int, Task<RedisResult>>)((pattern, cursor, count) => server.ExecuteAsync("SCAN", cursor, "MATCH", pattern, "COUNT", count)))];
+    }
+
+    /// <summary>One page of a scan of the bucket key <paramref name="key"/> names for the position's bucket, repaired.</summary>
+    private static async Task<(long Cursor, int Entries, RepairResult Result)> BucketPageAsync(
+        IDatabase database, string scan, Func<int, RedisKey> key, RepairPosition position, int batch, Func<IDatabase, int, RedisValue[], Task<RepairResult>> repair)
+    {
+        var page = (RedisResult[])(await database.ExecuteAsync(scan, key(position.Part), position.Cursor, "COUNT", batch))!;
+        var entries = (RedisValue[])page[1]!;
+        return ((long)page[0], entries.Length / 2, await repair(database, position.Part, entries));
+    }
+
+    /// <summary>Removes the claims in one page of a scan whose user does not hold their value, once they are old enough.</summary>
+    private async Task<(long Cursor, int Entries, RepairResult Result)> ClaimPageAsync(
+        Func<string, long, int, Task<RedisResult>> scan, string pattern, long cursor, int batch, Field field)
+    {
+        var page = (RedisResult[])(await scan(pattern, cursor, batch))!;
+        var keys = ((RedisValue[])page[1]!).Select(key => (RedisKey)(string)key!).ToArray();
+        var database = redis.GetDatabase();
+        var values = await Task.WhenAll(keys.Select(key => database.StringGetAsync(key)));
+
         var changed = 0;
-        for (var i = 0; i < ids.Length; i++)
+        for (var i = 0; i < keys.Length; i++)
         {
-            var value = (string)entries[2 * i]!;
-            var document = documents[i];
-            if (!document.IsNull && TryRead((long)ids[i], document) is { } owner && IndexValue(indexed(owner)) == value)
+            var value = ((string)keys[i]!)[(pattern.Length - 1)..];
+            var claim = new WantedClaim(field, keys[i], value);
+            if (values[i].IsNull || (StoreLayout.Claim.Parse(values[i]) is { } owner && await HoldsAsync(owner.Id, claim)))
             {
                 continue;
             }
 
-            var expected = document.IsNull ? RedisValue.EmptyString : document;
-            changed += await ReconcileAsync(database, StoreLayout.ReconcileClaim, new { data = StoreLayout.Data, index, generation = StoreLayout.Generation, id = ids[i], value, expected, claim = 0 });
+            changed += (int)await database.ScriptEvaluateAsync(StoreLayout.RemoveLeftoverClaim, new
+            {
+                claim = keys[i],
+                seen = values[i],
+                grace = (long)StoreLayout.ClaimGrace.TotalMilliseconds,
+            });
         }
 
-        return new RepairResult(changed, 0);
+        return ((long)page[0], keys.Length, new RepairResult(changed, 0));
     }
 
     /// <summary>
     /// Quarantines the unreadable documents among <paramref name="entries"/> (id, document pairs), and gives
-    /// each readable one the username, email and order entries it lacks.
+    /// each readable one the claims and order entry it lacks.
     /// </summary>
-    private async Task<RepairResult> RepairDocumentsAsync(IDatabase database, RedisValue[] entries)
+    private async Task<RepairResult> RepairDocumentsAsync(IDatabase database, int bucket, RedisValue[] entries)
     {
-        var users = new List<(long Id, RedisValue Document, User User)>(entries.Length / 2);
-        var quarantined = 0;
+        var result = new RepairResult();
         for (var i = 0; i + 1 < entries.Length; i += 2)
         {
             var id = (long)entries[i];
-            if (TryRead(id, entries[i + 1]) is { } user)
+            if (TryRead(id, entries[i + 1]) is not { } user)
             {
-                users.Add((id, entries[i + 1], user));
+                result += new RepairResult(0, (int)await database.ScriptEvaluateAsync(StoreLayout.QuarantineDocument, new
+                {
+                    data = StoreLayout.Data(bucket),
+                    order = StoreLayout.Order(bucket),
+                    quarantine = StoreLayout.Quarantine(bucket),
+                    id,
+                    expected = entries[i + 1],
+                }));
                 continue;
             }
 
-            quarantined += await ReconcileAsync(database, StoreLayout.QuarantineDocument, new
+            var wanted = Wanted(FieldsOf(user));
+            var claims = await Task.WhenAll(wanted.Select(claim => database.StringGetAsync(claim.Key)));
+            var token = Random.Shared.NextInt64().ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+            for (var c = 0; c < wanted.Length; c++)
             {
-                data = StoreLayout.Data,
-                order = StoreLayout.Order,
-                quarantine = StoreLayout.Quarantine,
-                generation = StoreLayout.Generation,
-                id,
-                expected = entries[i + 1],
-            });
-        }
-
-        if (users.Count == 0)
-        {
-            return new RepairResult(0, quarantined);
-        }
-
-        var usernames = database.HashGetAsync(StoreLayout.ByUsername, [.. users.Select(u => (RedisValue)IndexValue(u.User.Username))]);
-        var emails = database.HashGetAsync(StoreLayout.ByEmail, [.. users.Select(u => (RedisValue)IndexValue(u.User.Email))]);
-        var listed = database.SortedSetScoresAsync(StoreLayout.Order, [.. users.Select(u => (RedisValue)u.Id)]);
-        var (byUsername, byEmail, scores) = (await usernames, await emails, await listed);
-
-        var changed = 0;
-        for (var i = 0; i < users.Count; i++)
-        {
-            var (id, document, user) = users[i];
-            // A value another user holds stays theirs: the index passes before this one left only entries
-            // whose user holds the value.
-            if (byUsername[i].IsNull)
-            {
-                changed += await ClaimAsync(database, StoreLayout.ByUsername, id, IndexValue(user.Username), document);
+                // A value another user holds stays theirs; a leftover older than the grace is taken over.
+                if (StoreLayout.Claim.Parse(claims[c])?.Id != id && (await ClaimOneAsync(id, token, wanted[c])).Held is not null)
+                {
+                    result += new RepairResult(1, 0);
+                }
             }
 
-            if (byEmail[i].IsNull)
+            if (await database.SortedSetScoreAsync(StoreLayout.Order(bucket), id) is null)
             {
-                changed += await ClaimAsync(database, StoreLayout.ByEmail, id, IndexValue(user.Email), document);
-            }
-
-            if (scores[i] is null)
-            {
-                changed += await ReconcileAsync(database, StoreLayout.ReconcileOrder, new { data = StoreLayout.Data, order = StoreLayout.Order, generation = StoreLayout.Generation, id });
+                result += new RepairResult(await ReconcileOrderAsync(database, bucket, id), 0);
             }
         }
 
-        return new RepairResult(changed, quarantined);
+        return result;
     }
 
     /// <summary>Removes the order entries among <paramref name="entries"/> (id, score pairs) that have no document.</summary>
-    private static async Task<RepairResult> RepairOrderAsync(IDatabase database, RedisValue[] entries)
+    private static async Task<RepairResult> RepairOrderAsync(IDatabase database, int bucket, RedisValue[] entries)
     {
         var ids = Enumerable.Range(0, entries.Length / 2).Select(i => entries[2 * i]).ToArray();
-        var exists = await Task.WhenAll(ids.Select(id => database.HashExistsAsync(StoreLayout.Data, id)));
+        var exists = await Task.WhenAll(ids.Select(id => database.HashExistsAsync(StoreLayout.Data(bucket), id)));
         var changed = 0;
         for (var i = 0; i < ids.Length; i++)
         {
             if (!exists[i])
             {
-                changed += await ReconcileAsync(database, StoreLayout.ReconcileOrder, new { data = StoreLayout.Data, order = StoreLayout.Order, generation = StoreLayout.Generation, id = ids[i] });
+                changed += await ReconcileOrderAsync(database, bucket, (long)ids[i]);
             }
         }
 
         return new RepairResult(changed, 0);
     }
 
-    private static Task<int> ClaimAsync(IDatabase database, RedisKey index, long id, string value, RedisValue document) =>
-        ReconcileAsync(database, StoreLayout.ReconcileClaim, new { data = StoreLayout.Data, index, generation = StoreLayout.Generation, id, value, expected = document, claim = 1 });
+    private static async Task<int> ReconcileOrderAsync(IDatabase database, int bucket, long id) =>
+        (int)await database.ScriptEvaluateAsync(StoreLayout.ReconcileOrder, new { data = StoreLayout.Data(bucket), order = StoreLayout.Order(bucket), id });
 
-    private static async Task<int> ReconcileAsync(IDatabase database, LuaScript script, object parameters) =>
-        (int)await database.ScriptEvaluateAsync(script, parameters);
+    /// <summary>
+    /// Moves users of <see cref="LegacyLayout"/> (id, document pairs, as a scan returns them) into their
+    /// buckets, with their claims; documents it cannot read go to their bucket's quarantine. Answers how many
+    /// of each.
+    /// </summary>
+    internal async Task<(int Moved, int Quarantined)> MoveLegacyUsersAsync(RedisValue[] entries)
+    {
+        var database = redis.GetDatabase();
+        var (moved, quarantined) = (0, 0);
+        for (var i = 0; i + 1 < entries.Length; i += 2)
+        {
+            var id = (long)entries[i];
+            var bucket = StoreLayout.BucketOf(id);
+            var user = TryRead(id, entries[i + 1]);
+            var answer = (string?)await database.ScriptEvaluateAsync(user is null ? LegacyLayout.QuarantineUser : LegacyLayout.MoveUser, new
+            {
+                oldData = LegacyLayout.Data,
+                data = StoreLayout.Data(bucket),
+                order = StoreLayout.Order(bucket),
+                quarantine = StoreLayout.Quarantine(bucket),
+                usernameClaim = StoreLayout.UsernameClaim(IndexValue(user?.Username ?? "")),
+                emailClaim = StoreLayout.EmailClaim(IndexValue(user?.Email ?? "")),
+                id,
+                expected = entries[i + 1],
+            });
+            moved += answer == "Moved" ? 1 : 0;
+            quarantined += answer == "Quarantined" ? 1 : 0;
+        }
+
+        return (moved, quarantined);
+    }
 }

@@ -6,8 +6,9 @@ using StackExchange.Redis;
 namespace UserService.Users.Store;
 
 /// <summary>
-/// Creates, replaces and deletes: each one script, which applies only if the document is still the one the
-/// write was based on, and answers in words (<see cref="StoreLayout.ScriptAnswer"/>).
+/// Creates, replaces and deletes. Each claims the values it gives its user first, then changes the document
+/// with a script that applies only if the document is still the one the write was based on, then gives up
+/// the values the user no longer holds (see <see cref="StoreLayout"/> for why in that order).
 /// </summary>
 public sealed partial class UserStore
 {
@@ -25,36 +26,127 @@ public sealed partial class UserStore
     {
         using var operation = telemetry.StartStoreOperation("create");
         var now = clock.GetUtcNow();
-        var document = new User(Id: 0, fields.Username, fields.Email, fields.DisplayName, now, now, Version: 1);
+        var user = new User(Id: 0, fields.Username, fields.Email, fields.DisplayName, now, now, Version: 1);
+        var document = Serialize(user);
+        var once = idempotency is null ? null : new CreateOnce(StoreLayout.IdempotencyHash(idempotency.Caller, idempotency.Key), Fingerprint(fields));
 
-        // One set of parameters serves both scripts: each takes the members it names.
-        var parameters = new
+        long? retired = null;
+        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
         {
-            usernames = StoreLayout.ByUsername,
-            emails = StoreLayout.ByEmail,
-            nextId = StoreLayout.NextId,
-            data = StoreLayout.Data,
-            order = StoreLayout.Order,
-            generation = StoreLayout.Generation,
-            username = IndexValue(fields.Username),
-            email = IndexValue(fields.Email),
-            document = Serialize(document),
-            idempotency = idempotency is null ? default : StoreLayout.IdempotencyRecord(idempotency.Caller, idempotency.Key),
-            fingerprint = idempotency is null ? "" : Fingerprint(fields),
-            ttl = (long)IdempotencyWindow.TotalSeconds,
-        };
-        var answer = await CallAsync(database =>
-            database.ScriptEvaluateAsync(idempotency is null ? StoreLayout.Create : StoreLayout.CreateOnce, parameters));
+            var (id, replay) = await NotAppliedAsync(async () => await NewIdAsync(once, retired));
+            if (replay is { } replayed)
+            {
+                return replayed;
+            }
 
-        return answer switch
-        {
-            { Resp2Type: ResultType.Integer } => new(WriteOutcome.Done, document with { Id = (long)answer }),
-            // { 'Replayed', first answer, first document }
-            { Resp2Type: ResultType.Array } => Replay((RedisResult[])answer!),
-            _ => Refusal(StoreLayout.AnswerOf(answer)),
-        };
+            var claims = await ClaimAsync(id, Wanted(fields));
+            if (claims.Refusal is { } refusal)
+            {
+                return once is null ? Refusal(refusal) : await RecordRefusalAsync(once, refusal);
+            }
+
+            var answer = await WriteDocumentAsync(claims, database => database.ScriptEvaluateAsync(once is null ? StoreLayout.Insert : StoreLayout.InsertOnce, new
+            {
+                data = StoreLayout.DataOf(id),
+                order = StoreLayout.Order(StoreLayout.BucketOf(id)),
+                outcome = once is null ? default : StoreLayout.IdempotencyOutcome(once.Hash, id),
+                id,
+                document,
+                claimedAt = claims.At,
+                deadline = (long)StoreLayout.WriteDeadline.TotalMilliseconds,
+                ttl = (long)IdempotencyWindow.TotalSeconds,
+            }));
+
+            if (answer.Resp2Type == ResultType.Array)
+            {
+                // The same request, sent twice at once, landed from the other attempt: its claims stand.
+                await ReleaseAsync(claims.Held);
+                return Replay((RedisResult[])answer!);
+            }
+
+            switch (StoreLayout.AnswerOf(answer))
+            {
+                case StoreLayout.ScriptAnswer.Applied:
+                    await AfterWriteAsync();
+                    return new(WriteOutcome.Done, user with { Id = id });
+                case StoreLayout.ScriptAnswer.IdTaken:
+                    // The counter went back (a store that lost its last writes): give the claims up, take another id.
+                    await ReleaseAsync(claims.Held);
+                    retired = id;
+                    break;
+                default:
+                    // Late: the next attempt claims again, for the same id.
+                    break;
+            }
+        }
+
+        return new(WriteOutcome.TooMuchContention);
     }
 
+    /// <summary>A create under an idempotency key: the key's hash, and what the request asked for.</summary>
+    private sealed record CreateOnce(string Hash, string Fingerprint)
+    {
+        public RedisKey Record => StoreLayout.IdempotencyRecord(Hash);
+    }
+
+    /// <summary>
+    /// The new user's id: a fresh one, or under an idempotency key the one an earlier attempt reserved, unless
+    /// that is <paramref name="retired"/>. Under a key whose create has an outcome, that outcome.
+    /// </summary>
+    private async Task<(long Id, WriteResult? Replay)> NewIdAsync(CreateOnce? once, long? retired)
+    {
+        var fresh = await CallAsync(database => database.StringIncrementAsync(StoreLayout.NextId));
+        if (once is null)
+        {
+            return (fresh, null);
+        }
+
+        var answer = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Reserve, new
+        {
+            idempotency = once.Record,
+            fingerprint = once.Fingerprint,
+            retire = retired?.ToString(CultureInfo.InvariantCulture) ?? "",
+            id = fresh,
+            ttl = (long)IdempotencyWindow.TotalSeconds,
+        }));
+
+        if (answer.Resp2Type != ResultType.Array)
+        {
+            return (0, Refusal(StoreLayout.AnswerOf(answer)) with { Replayed = true });
+        }
+
+        var reply = (RedisResult[])answer!;
+        if (StoreLayout.AnswerOf(reply[0]) != StoreLayout.ScriptAnswer.Reserved)
+        {
+            return (0, Replay(reply));
+        }
+
+        var id = (long)reply[1];
+        if ((string?)reply[2] != "1")
+        {
+            return (id, null);
+        }
+
+        // An earlier attempt reserved the id: if its user was made, its outcome is the answer, whatever the
+        // user's values are now.
+        var outcome = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Outcome, new { outcome = StoreLayout.IdempotencyOutcome(once.Hash, id) })))!;
+        return (id, outcome.Length == 0 ? null : Replay(outcome));
+    }
+
+    /// <summary>Keeps a create's refusal as its first outcome, so that the same request sent again gets it too.</summary>
+    private async Task<WriteResult> RecordRefusalAsync(CreateOnce once, WriteOutcome refusal)
+    {
+        await NotAppliedAsync(() => CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.RecordRefusal, new
+        {
+            idempotency = once.Record,
+            fingerprint = once.Fingerprint,
+            answer = refusal == WriteOutcome.UsernameTaken ? nameof(StoreLayout.ScriptAnswer.UsernameTaken) : nameof(StoreLayout.ScriptAnswer.EmailTaken),
+            ttl = (long)IdempotencyWindow.TotalSeconds,
+        })));
+        return new(refusal);
+    }
+
+    // { 'Replayed', first answer, first document }
     private static WriteResult Replay(RedisResult[] record) =>
         long.TryParse((string?)record[1], CultureInfo.InvariantCulture, out var id)
             ? new(WriteOutcome.Done, Parse((RedisValue)record[2]) with { Id = id }, Replayed: true)
@@ -88,22 +180,34 @@ public sealed partial class UserStore
                 Version = stored.Version + 1,
             };
 
-            var answer = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Update, new
+            // Only the values that change are claimed, and the ones they replace given up afterwards.
+            var (before, after) = (Wanted(FieldsOf(stored)), Wanted(fields));
+            var changed = Enumerable.Range(0, before.Length).Where(i => before[i].Value != after[i].Value).ToArray();
+            var old = await SeenClaimsAsync(id, [.. changed.Select(i => before[i])]);
+            var claims = await ClaimAsync(id, [.. changed.Select(i => after[i])]);
+            if (claims.Refusal is { } refusal)
             {
-                data = StoreLayout.Data,
-                usernames = StoreLayout.ByUsername,
-                emails = StoreLayout.ByEmail,
-                generation = StoreLayout.Generation,
+                return new WriteResult(refusal);
+            }
+
+            var answer = StoreLayout.AnswerOf(await WriteDocumentAsync(claims, database => database.ScriptEvaluateAsync(StoreLayout.Replace, new
+            {
+                data = StoreLayout.DataOf(id),
                 id,
                 expected = current,
                 document = Serialize(replacement),
-                oldUsername = IndexValue(stored.Username),
-                newUsername = IndexValue(fields.Username),
-                oldEmail = IndexValue(stored.Email),
-                newEmail = IndexValue(fields.Email),
-            }));
+                claimedAt = claims.At,
+                deadline = (long)StoreLayout.WriteDeadline.TotalMilliseconds,
+            })));
 
-            return Outcome(StoreLayout.AnswerOf(answer), replacement);
+            if (answer != StoreLayout.ScriptAnswer.Applied)
+            {
+                await ReleaseAsync(claims.Held);
+                return Outcome(answer, replacement);
+            }
+
+            await AfterWriteAsync(old);
+            return new WriteResult(WriteOutcome.Done, replacement);
         });
     }
 
@@ -112,21 +216,23 @@ public sealed partial class UserStore
         using var operation = telemetry.StartStoreOperation("delete");
         return await WriteOptimisticallyAsync(id, expectedVersion, async (current, stored) =>
         {
-            var answer = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Delete, new
+            // Unreadable, it names no claims: those it had name no user now, which the repair removes.
+            var old = stored is null ? [] : await SeenClaimsAsync(id, Wanted(FieldsOf(stored)));
+            var answer = StoreLayout.AnswerOf(await WriteDocumentAsync(Claims.None, database => database.ScriptEvaluateAsync(StoreLayout.Remove, new
             {
-                data = StoreLayout.Data,
-                order = StoreLayout.Order,
-                usernames = StoreLayout.ByUsername,
-                emails = StoreLayout.ByEmail,
-                generation = StoreLayout.Generation,
+                data = StoreLayout.DataOf(id),
+                order = StoreLayout.Order(StoreLayout.BucketOf(id)),
                 id,
                 expected = current,
-                // Unreadable, it names no entries: those it had point at no user now, which the repair removes.
-                username = stored is null ? "" : IndexValue(stored.Username),
-                email = stored is null ? "" : IndexValue(stored.Email),
-            }));
+            })));
 
-            return Outcome(StoreLayout.AnswerOf(answer), stored);
+            if (answer != StoreLayout.ScriptAnswer.Applied)
+            {
+                return Outcome(answer, stored);
+            }
+
+            await AfterWriteAsync(old);
+            return new WriteResult(WriteOutcome.Done, stored);
         });
     }
 
@@ -140,7 +246,7 @@ public sealed partial class UserStore
     {
         for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
         {
-            var current = await CallAsync(database => database.HashGetAsync(StoreLayout.Data, id));
+            var current = await NotAppliedAsync(() => CallAsync(database => database.HashGetAsync(StoreLayout.DataOf(id), id)));
             if (current.IsNull)
             {
                 return new(WriteOutcome.NotFound);
@@ -161,11 +267,11 @@ public sealed partial class UserStore
         return new(WriteOutcome.TooMuchContention);
     }
 
-    /// <summary>What a write script's answer means for the caller; changed since it was read is null: read again.</summary>
+    /// <summary>What a write script's answer means for the caller; null: read again and retry.</summary>
     private static WriteResult? Outcome(StoreLayout.ScriptAnswer answer, User? user) => answer switch
     {
         StoreLayout.ScriptAnswer.Applied => new WriteResult(WriteOutcome.Done, user),
-        StoreLayout.ScriptAnswer.Changed => null,
+        StoreLayout.ScriptAnswer.Changed or StoreLayout.ScriptAnswer.Late => null,
         _ => Refusal(answer),
     };
 
@@ -177,4 +283,59 @@ public sealed partial class UserStore
         StoreLayout.ScriptAnswer.KeyReused => WriteOutcome.IdempotencyKeyReused,
         _ => throw new InvalidOperationException($"A store script answered {answer} where a refusal was due."),
     });
+
+    private static WriteResult Refusal(WriteOutcome refusal) => new(refusal);
+
+    /// <summary>
+    /// The one step of a write that changes its user. Until it is sent the write has not been applied, so a
+    /// store failure gives the claims back; once sent it may have been, and the claims stay with it.
+    /// </summary>
+    private async Task<RedisResult> WriteDocumentAsync(Claims claims, Func<IDatabase, Task<RedisResult>> write)
+    {
+        try
+        {
+            return await CallAsync(write);
+        }
+        catch (StoreUnavailableException unavailable) when (!unavailable.MayHaveApplied)
+        {
+            await ReleaseAsync(claims.Held);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A step before the document: whatever the store did with it, the user was not written, which is what the
+    /// caller of a write that fails here is told.
+    /// </summary>
+    private static async ValueTask<T> NotAppliedAsync<T>(Func<ValueTask<T>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (StoreUnavailableException unavailable) when (unavailable.MayHaveApplied)
+        {
+            throw new StoreUnavailableException(mayHaveApplied: false, unavailable.RetryAfter, unavailable);
+        }
+    }
+
+    /// <summary>
+    /// What follows a write that was applied: the generation moves on, so that cached reads are asked again,
+    /// and the claims of values the user gave up go. Neither decides the outcome: a cached read also goes by
+    /// the eviction that follows every write, and a claim left behind names a user who does not hold it.
+    /// </summary>
+    private async Task AfterWriteAsync(IEnumerable<HeldClaim>? givenUp = null)
+    {
+        var database = redis.GetDatabase();
+        var steps = (givenUp ?? []).Select(claim => (Task)database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine, previous = "" }))
+            .Append(database.StringIncrementAsync(StoreLayout.Generation));
+        try
+        {
+            await Task.WhenAll(steps);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            logger.AfterWriteFailed(exception);
+        }
+    }
 }

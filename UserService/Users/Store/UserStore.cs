@@ -10,13 +10,24 @@ namespace UserService.Users.Store;
 /// script applies only if the document is still the one read.
 /// </summary>
 public sealed partial class UserStore(
-    IConnectionMultiplexer redis, TimeProvider clock, UsersTelemetry telemetry, ResiliencePipelineProvider<string> resilience, ILogger<UserStore> logger)
+    IConnectionMultiplexer redis, StoreLayoutGate layout, TimeProvider clock, UsersTelemetry telemetry, ResiliencePipelineProvider<string> resilience, ILogger<UserStore> logger)
 {
     private readonly ResiliencePipeline pipeline = resilience.GetPipeline(StoreResilience.PipelineName);
 
-    /// <summary>Every Redis call goes through the store's pipeline: a circuit breaker around a timeout.</summary>
+    /// <summary>What Retry-After says while the store is being migrated.</summary>
+    private static readonly TimeSpan StoreMigrating = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Every Redis call goes through the store's pipeline: a circuit breaker around a timeout. None goes
+    /// before the store holds the current layout.
+    /// </summary>
     private ValueTask<T> CallAsync<T>(Func<IDatabase, Task<T>> call)
     {
+        if (!layout.IsOpen)
+        {
+            throw new StoreUnavailableException(mayHaveApplied: false, StoreMigrating, new InvalidOperationException("The store is being migrated to the current layout."));
+        }
+
         var database = redis.GetDatabase();
         return pipeline.CallStoreAsync(() => call(database));
     }
@@ -24,34 +35,39 @@ public sealed partial class UserStore(
     public async Task<User?> FindAsync(long id)
     {
         using var operation = telemetry.StartStoreOperation("find");
-        var document = await CallAsync(database => database.HashGetAsync(StoreLayout.Data, id));
+        var document = await CallAsync(database => database.HashGetAsync(StoreLayout.DataOf(id), id));
         return document.IsNull ? null : TryRead(id, document);
     }
 
-    public async Task<User?> FindByUsernameAsync(string username) =>
-        await LookupAsync("find-by-username", StoreLayout.ByUsername, IndexValue(username), static user => user.Username);
+    public async Task<User?> FindByUsernameAsync(string username)
+    {
+        var value = IndexValue(username);
+        return await LookupAsync("find-by-username", StoreLayout.UsernameClaim(value), value, static user => user.Username);
+    }
 
-    public async Task<User?> FindByEmailAsync(string email) =>
-        await LookupAsync("find-by-email", StoreLayout.ByEmail, IndexValue(email), static user => user.Email);
+    public async Task<User?> FindByEmailAsync(string email)
+    {
+        var value = IndexValue(email);
+        return await LookupAsync("find-by-email", StoreLayout.EmailClaim(value), value, static user => user.Email);
+    }
 
     /// <summary>Up to <paramref name="limit"/> users with an id above <paramref name="after"/>, in id order.</summary>
     public async Task<UserPage> ListAsync(long after, int limit)
     {
         using var operation = telemetry.StartStoreOperation("list");
-        // One more than asked tells whether another page follows, without a second round trip.
-        var result = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Page, new { order = StoreLayout.Order, data = StoreLayout.Data, after, count = limit + 1 }));
+        var (found, more) = await CallAsync(database => StoreLayout.PageAsync(database, after, limit));
 
-        var flat = (RedisResult[])result!;
-        var users = new List<User>(Math.Min(limit, flat.Length / 2));
-        for (var i = 0; i + 1 < flat.Length && users.Count < limit; i += 2)
+        var users = new List<User>(found.Count);
+        foreach (var (id, document) in found)
         {
-            if (TryRead((long)flat[i], (RedisValue)flat[i + 1]) is { } user)
+            if (!document.IsNull && TryRead(id, document) is { } user)
             {
                 users.Add(user);
             }
         }
 
-        return new UserPage(users, HasMore: flat.Length / 2 > limit);
+        // The next page starts after the last id this one looked at, whether or not its user was still there.
+        return new UserPage(users, more ? found[^1].Id : null);
     }
 
     /// <summary>Whether any user was ever created: the seed only goes into a store that never had one.</summary>
@@ -60,17 +76,20 @@ public sealed partial class UserStore(
     /// <summary>A number that changes whenever any user changes: cached reads are keyed by it.</summary>
     public async Task<long> GenerationAsync() => (long?)await CallAsync(database => database.StringGetAsync(StoreLayout.Generation)) ?? 0;
 
-    private async Task<User?> LookupAsync(string operationName, RedisKey index, string value, Func<User, string> indexed)
+    /// <summary>
+    /// The user that <paramref name="claim"/> names, if that user holds the value: a claim left by a write that
+    /// a crash cut short names a user who does not, or none.
+    /// </summary>
+    private async Task<User?> LookupAsync(string operationName, RedisKey claim, string value, Func<User, string> indexed)
     {
         using var operation = telemetry.StartStoreOperation(operationName);
-        var result = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Lookup, new { index, data = StoreLayout.Data, value })))!;
-        if (result.Length != 2 || result[1].IsNull)
+        if (StoreLayout.Claim.Parse(await CallAsync(database => database.StringGetAsync(claim))) is not { } owner)
         {
             return null;
         }
 
-        // An entry left by a rename that a crash cut short points at a user who no longer has the value.
-        return TryRead((long)result[0], (RedisValue)result[1]) is { } user && IndexValue(indexed(user)) == value ? user : null;
+        var document = await CallAsync(database => database.HashGetAsync(StoreLayout.DataOf(owner.Id), owner.Id));
+        return !document.IsNull && TryRead(owner.Id, document) is { } user && IndexValue(indexed(user)) == value ? user : null;
     }
 
     // Uniqueness ignores case, ASCII case only (every username and email is ASCII): the indexes hold the

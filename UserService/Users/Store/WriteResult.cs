@@ -21,5 +21,5 @@ public sealed record IdempotencyKey(string Caller, string Key);
 /// </summary>
 public readonly record struct WriteResult(WriteOutcome Outcome, User? User = null, bool Replayed = false);
 
-/// <summary>A page of users in id order, and whether another page follows.</summary>
-public sealed record UserPage(IReadOnlyList<User> Users, bool HasMore);
+/// <summary>A page of users in id order, and where the next page starts: none when this is the last.</summary>
+public sealed record UserPage(IReadOnlyList<User> Users, long? ContinueAfter);

@@ -1,0 +1,176 @@
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using UserService.Infrastructure;
+
+namespace UserService.Users.Store;
+
+/// <summary>
+/// Open once the store holds <see cref="StoreLayout"/>: until then every store call answers 503, and the
+/// readiness check says not ready, so that nothing reads or writes a layout half moved.
+/// </summary>
+public sealed class StoreLayoutGate
+{
+    private readonly TaskCompletionSource opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool IsOpen => opened.Task.IsCompleted;
+
+    public void Open() => opened.TrySetResult();
+
+    public Task WaitAsync(CancellationToken cancellationToken) => opened.Task.WaitAsync(cancellationToken);
+}
+
+/// <summary>How a store written by an earlier version is moved to the current layout.</summary>
+public sealed class StoreMigrationOptions
+{
+    public const string SectionName = "Store:Migration";
+
+    /// <summary>Users moved per step.</summary>
+    [System.ComponentModel.DataAnnotations.Range(10, 10_000)]
+    public int BatchSize { get; set; } = 250;
+
+    /// <summary>The pause after each step.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan Pause { get; set; } = TimeSpan.Zero;
+
+    /// <summary>How long the migrating replica's lease lasts without being renewed.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>
+/// Brings the store to <see cref="StoreLayout"/> when the service starts. A new store is marked at once. A
+/// store in <see cref="LegacyLayout"/> is moved by one replica under a lease, a batch at a time: each user
+/// moves with its claims in one script that removes the old document last, so that a migration cut short
+/// anywhere continues where it stopped when any replica starts again, and never moves a user twice. The
+/// id counter and the idempotency records keep their keys and need no move. Until the store is marked, the service
+/// serves nothing from it (<see cref="StoreLayoutGate"/>).
+/// </summary>
+internal sealed class StoreMigration(
+    IConnectionMultiplexer redis, StoreLayoutGate gate, UserStore store, IOptions<StoreMigrationOptions> options, TimeProvider time, ILogger<StoreMigration> logger)
+    : CoalescedWork(logger)
+{
+    /// <summary>How long start waits to learn that the store needs no migration, before it leaves that to the background.</summary>
+    private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(5);
+
+    private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The usual case, a store already in the layout or a new one, opens before the first request.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(StartBound);
+        try
+        {
+            await OpenIfCurrentAsync(redis.GetDatabase()).WaitAsync(bounded.Token);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // The store is away: the background run finds out once it answers.
+        }
+
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        Request();
+        return base.ExecuteAsync(stoppingToken);
+    }
+
+    protected override async Task RunAsync(CancellationToken stoppingToken)
+    {
+        var database = redis.GetDatabase();
+        if (await OpenIfCurrentAsync(database))
+        {
+            return;
+        }
+
+        if (!await HoldLeaseAsync(database))
+        {
+            // Another replica migrates: look again once its lease could have lapsed, in case it stopped.
+            _ = Task.Delay(options.Value.Lease, time, stoppingToken).ContinueWith(_ => Request(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            return;
+        }
+
+        try
+        {
+            await MigrateAsync(database, stoppingToken);
+            await database.StringSetAsync(StoreLayout.Layout, StoreLayout.CurrentLayout);
+            gate.Open();
+        }
+        finally
+        {
+            await database.ScriptEvaluateAsync(StoreLayout.ReleaseLease, new { lease = StoreLayout.MigrationLease, owner });
+        }
+    }
+
+    /// <summary>Opens the gate if the store holds the current layout, marking a store with no users as holding it.</summary>
+    private async Task<bool> OpenIfCurrentAsync(IDatabase database)
+    {
+        var layout = (string?)await database.StringGetAsync(StoreLayout.Layout);
+        if (layout is null && await database.KeyExistsAsync(LegacyLayout.Keys) == 0)
+        {
+            await database.StringSetAsync(StoreLayout.Layout, StoreLayout.CurrentLayout, when: When.NotExists);
+            layout = (string?)await database.StringGetAsync(StoreLayout.Layout);
+        }
+
+        if (layout is not null && layout != StoreLayout.CurrentLayout)
+        {
+            throw new InvalidOperationException($"The store holds users in layout '{layout}', which this version does not know.");
+        }
+
+        if (layout is null)
+        {
+            return false;
+        }
+
+        gate.Open();
+        return true;
+    }
+
+    private async Task MigrateAsync(IDatabase database, CancellationToken stoppingToken)
+    {
+        var resumed = await database.KeyExistsAsync(StoreLayout.Migration);
+        logger.MigrationStarted(StoreLayout.CurrentLayout, resumed ? "continues" : "begins");
+        await database.HashIncrementAsync(StoreLayout.Migration, "runs");
+
+        // Each move removes the old document, so a full scan that moved nothing means none is left.
+        while (await database.HashLengthAsync(LegacyLayout.Data) > 0)
+        {
+            long cursor = 0;
+            do
+            {
+                stoppingToken.ThrowIfCancellationRequested();
+                var page = (RedisResult[])(await database.ExecuteAsync("HSCAN", LegacyLayout.Data, cursor, "COUNT", options.Value.BatchSize))!;
+                cursor = (long)page[0];
+                var entries = (RedisValue[])page[1]!;
+                var (moved, quarantined) = await store.MoveLegacyUsersAsync(entries);
+                await database.HashIncrementAsync(StoreLayout.Migration, "moved", moved);
+                await database.HashIncrementAsync(StoreLayout.Migration, "quarantined", quarantined);
+                if (!await HoldLeaseAsync(database))
+                {
+                    throw new InvalidOperationException("The store migration's lease passed to another replica; it continues there.");
+                }
+
+                await Task.Delay(options.Value.Pause, time, stoppingToken);
+            }
+            while (cursor != 0);
+        }
+
+        foreach (var entry in await database.HashGetAllAsync(LegacyLayout.Quarantine))
+        {
+            await database.HashSetAsync(StoreLayout.Quarantine(StoreLayout.BucketOf((long)entry.Name)), entry.Name, entry.Value);
+        }
+
+        // The old indexes hold nothing a moved user needs; the repair's record is of the old layout.
+        await database.KeyDeleteAsync([.. LegacyLayout.Keys, StoreLayout.Repair]);
+        await database.StringIncrementAsync(StoreLayout.Generation);
+
+        var counts = await database.HashGetAsync(StoreLayout.Migration, ["moved", "quarantined"]);
+        logger.MigrationDone(StoreLayout.CurrentLayout, (long)counts[0], (long)counts[1]);
+    }
+
+    private async Task<bool> HoldLeaseAsync(IDatabase database) =>
+        (int)await database.ScriptEvaluateAsync(
+            StoreLayout.HoldLease, new { lease = StoreLayout.MigrationLease, owner, ttl = (long)options.Value.Lease.TotalMilliseconds }) == 1;
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace UserService.Users.Store;
+
+/// <summary>
+/// Uniqueness: a user holds a username or an email only while its claim (<see cref="StoreLayout.Claim"/>)
+/// names that user. A write claims a value before its document carries it, and gives it up after.
+/// </summary>
+public sealed partial class UserStore
+{
+    private enum Field
+    {
+        Username,
+        Email,
+    }
+
+    /// <summary>A value a write needs for its user, and the claim key that holds it.</summary>
+    private readonly record struct WantedClaim(Field Field, RedisKey Key, string Value);
+
+    /// <summary>A claim a write holds: its value as the write set it, and the one it replaced (empty for none).</summary>
+    private readonly record struct HeldClaim(RedisKey Key, string Mine, string Previous);
+
+    /// <summary>What a write holds after claiming, and the store time of its earliest claim (0 for none); or why it holds nothing.</summary>
+    private readonly record struct Claims(IReadOnlyList<HeldClaim> Held, long At, WriteOutcome? Refusal)
+    {
+        public static readonly Claims None = new([], 0, null);
+    }
+
+    private static WantedClaim[] Wanted(UserFields fields)
+    {
+        var (username, email) = (IndexValue(fields.Username), IndexValue(fields.Email));
+        return [new(Field.Username, StoreLayout.UsernameClaim(username), username), new(Field.Email, StoreLayout.EmailClaim(email), email)];
+    }
+
+    private static UserFields FieldsOf(User user) => new(user.Username, user.Email, user.DisplayName);
+
+    private static bool Holds(User user, WantedClaim claim) =>
+        IndexValue(claim.Field == Field.Username ? user.Username : user.Email) == claim.Value;
+
+    /// <summary>
+    /// Claims every value in <paramref name="wanted"/> for user <paramref name="id"/>, or none: a value another
+    /// user holds, or that a write still in flight claimed, refuses the write and gives back what it claimed.
+    /// Nothing here writes the user, so a store failure is reported as a write not applied.
+    /// </summary>
+    private async Task<Claims> ClaimAsync(long id, WantedClaim[] wanted)
+    {
+        if (wanted.Length == 0)
+        {
+            return Claims.None;
+        }
+
+        var token = Random.Shared.NextInt64().ToString("x", CultureInfo.InvariantCulture);
+        var attempts = wanted.Select(claim => ClaimOneAsync(id, token, claim)).ToArray();
+        try
+        {
+            await Task.WhenAll(attempts);
+        }
+        catch (StoreUnavailableException unavailable)
+        {
+            await ReleaseAsync([.. attempts.Where(attempt => attempt.IsCompletedSuccessfully && attempt.Result.Held is not null).Select(attempt => attempt.Result.Held!.Value)]);
+            throw new StoreUnavailableException(mayHaveApplied: false, unavailable.RetryAfter, unavailable);
+        }
+
+        var held = attempts.Where(attempt => attempt.Result.Held is not null).Select(attempt => attempt.Result.Held!.Value).ToArray();
+        if (held.Length < wanted.Length)
+        {
+            await ReleaseAsync(held);
+            var refused = wanted[Array.FindIndex(attempts, attempt => attempt.Result.Held is null)];
+            return new([], 0, refused.Field == Field.Username ? WriteOutcome.UsernameTaken : WriteOutcome.EmailTaken);
+        }
+
+        return new(held, attempts.Min(attempt => attempt.Result.At), null);
+    }
+
+    /// <summary>
+    /// Claims one value: free or already this user's, it is taken at once. Another user's claim is taken over
+    /// only when it is older than <see cref="StoreLayout.ClaimGrace"/> and its user does not hold the value.
+    /// </summary>
+    private async Task<(HeldClaim? Held, long At)> ClaimOneAsync(long id, string token, WantedClaim claim)
+    {
+        var answer = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.ClaimValue, new { claim = claim.Key, id, token })))!;
+        if (Claimed(answer) is { } claimed)
+        {
+            return claimed;
+        }
+
+        var current = (string)answer[1]!;
+        if ((long)answer[2] < StoreLayout.ClaimGrace.TotalMilliseconds
+            || StoreLayout.Claim.Parse(current) is not { } owner
+            || await HoldsAsync(owner.Id, claim))
+        {
+            return (null, 0);
+        }
+
+        answer = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.TakeOverClaim, new
+        {
+            claim = claim.Key,
+            id,
+            token,
+            seen = current,
+            grace = (long)StoreLayout.ClaimGrace.TotalMilliseconds,
+        })))!;
+        return Claimed(answer) ?? (null, 0);
+
+        (HeldClaim? Held, long At)? Claimed(RedisResult[] reply)
+        {
+            if (StoreLayout.AnswerOf(reply[0]) != StoreLayout.ScriptAnswer.Claimed)
+            {
+                return null;
+            }
+
+            var at = long.Parse((string)reply[1]!, CultureInfo.InvariantCulture);
+            return (new HeldClaim(claim.Key, string.Create(CultureInfo.InvariantCulture, $"{id}:{at}:{token}"), (string)reply[2]!), at);
+        }
+    }
+
+    /// <summary>Whether user <paramref name="id"/> exists and holds the claimed value.</summary>
+    private async Task<bool> HoldsAsync(long id, WantedClaim claim)
+    {
+        var document = await CallAsync(database => database.HashGetAsync(StoreLayout.DataOf(id), id));
+        return !document.IsNull && TryRead(id, document) is { } user && Holds(user, claim);
+    }
+
+    /// <summary>
+    /// The claims among <paramref name="values"/> that name user <paramref name="id"/> now, as a write that is
+    /// about to give them up sees them: it gives up only these, never a claim set after it looked.
+    /// </summary>
+    private async Task<HeldClaim[]> SeenClaimsAsync(long id, WantedClaim[] values)
+    {
+        var seen = await NotAppliedAsync(() => CallAsync(database => Task.WhenAll(values.Select(value => database.StringGetAsync(value.Key)))));
+        return [.. values.Zip(seen)
+            .Where(pair => StoreLayout.Claim.Parse(pair.Second)?.Id == id)
+            .Select(pair => new HeldClaim(pair.First.Key, (string)pair.Second!, Previous: ""))];
+    }
+
+    /// <summary>
+    /// Gives back what a write that was not applied claimed: each claim goes back to what it was, if it is still
+    /// the write's. If the store cannot be reached, the claims stay until another write takes them over.
+    /// </summary>
+    private async Task ReleaseAsync(IReadOnlyList<HeldClaim> held)
+    {
+        if (held.Count == 0)
+        {
+            return;
+        }
+
+        var database = redis.GetDatabase();
+        try
+        {
+            await Task.WhenAll(held.Select(claim => database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine, previous = claim.Previous })));
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            logger.ClaimsNotReleased(StoreLayout.ClaimGrace, exception);
+        }
+    }
+}
