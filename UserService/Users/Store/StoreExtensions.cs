@@ -15,6 +15,7 @@ public static class StoreExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddSingleton<StoreLayoutGate>();
+        builder.Services.AddHealthChecks().AddCheck<StoreLayoutGate>("store-layout");
         builder.Services.AddOptions<StoreMigrationOptions>()
             .BindConfiguration(StoreMigrationOptions.SectionName)
             .ValidateDataAnnotations()

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using UserService.Infrastructure;
@@ -8,7 +9,7 @@ namespace UserService.Users.Store;
 /// Open once the store holds <see cref="StoreLayout"/>: until then every store call answers 503, and the
 /// readiness check says not ready, so that nothing reads or writes a layout half moved.
 /// </summary>
-public sealed class StoreLayoutGate
+public sealed class StoreLayoutGate : IHealthCheck
 {
     private readonly TaskCompletionSource opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -17,6 +18,9 @@ public sealed class StoreLayoutGate
     public void Open() => opened.TrySetResult();
 
     public Task WaitAsync(CancellationToken cancellationToken) => opened.Task.WaitAsync(cancellationToken);
+
+    Task<HealthCheckResult> IHealthCheck.CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(IsOpen ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("The store's layout is not known to be current yet, or is being migrated."));
 }
 
 /// <summary>How a store written by an earlier version is moved to the current layout.</summary>
@@ -71,10 +75,27 @@ internal sealed class StoreMigration(
         await base.StartAsync(cancellationToken);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        Request();
-        return base.ExecuteAsync(stoppingToken);
+        // A store that was away at start is looked at again the moment it is back, not at the next retry.
+        redis.ConnectionRestored += OnConnectionRestored;
+        try
+        {
+            Request();
+            await base.ExecuteAsync(stoppingToken);
+        }
+        finally
+        {
+            redis.ConnectionRestored -= OnConnectionRestored;
+        }
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs args)
+    {
+        if (!gate.IsOpen && args.ConnectionType == ConnectionType.Interactive)
+        {
+            Request();
+        }
     }
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
