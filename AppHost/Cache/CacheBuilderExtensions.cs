@@ -36,6 +36,7 @@ public static class CacheBuilderExtensions
                 .WithAppendOnlyFile(),
             CacheEngine.Garnet => builder.AddGarnet(name, password, DataDirectoryFor(builder, choice.Engine)),
             CacheEngine.RedisServer => builder.AddRedisServer(name, password, DataDirectoryFor(builder, choice.Engine)),
+            CacheEngine.Cluster => builder.AddRedisCluster(name, password, DataDirectoryFor(builder, choice.Engine)),
             _ => throw new InvalidOperationException($"No cache engine is resolved from '{choice.Engine}'."),
         };
 
@@ -133,7 +134,12 @@ public static class CacheBuilderExtensions
             });
     }
 
-    private static IResourceBuilder<LocalCacheResource> AddLocalCache(this IDistributedApplicationBuilder builder, LocalCacheResource resource)
+    /// <summary>
+    /// Adds a local engine's process, with a health check that pings it. Its endpoint sits behind the
+    /// orchestrator's proxy unless <paramref name="endpoint"/> configures it otherwise.
+    /// </summary>
+    internal static IResourceBuilder<LocalCacheResource> AddLocalCache(
+        this IDistributedApplicationBuilder builder, LocalCacheResource resource, Func<IResourceBuilder<LocalCacheResource>, IResourceBuilder<LocalCacheResource>>? endpoint = null)
     {
         Directory.CreateDirectory(resource.DataDirectory);
 
@@ -146,8 +152,8 @@ public static class CacheBuilderExtensions
             _ => connectionString ?? throw new InvalidOperationException($"The connection string of '{resource.Name}' is not available yet."),
             name: healthCheckKey);
 
-        return builder.AddResource(resource)
-            .WithEndpoint(name: LocalCacheResource.PrimaryEndpointName, scheme: "tcp")
+        var local = builder.AddResource(resource).WithEndpoint(name: LocalCacheResource.PrimaryEndpointName, scheme: "tcp");
+        return (endpoint?.Invoke(local) ?? local)
             .WithIconName("Database")
             .WithHealthCheck(healthCheckKey)
             .ExcludeFromManifest();

@@ -14,6 +14,12 @@ public enum CacheEngine
 
     /// <summary>The <c>redis-server</c> binary on the PATH.</summary>
     RedisServer,
+
+    /// <summary>
+    /// A Redis Cluster of <c>redis-server</c> processes: three primaries, each with a replica, as a store
+    /// that outgrows one node runs.
+    /// </summary>
+    Cluster,
 }
 
 /// <summary>The engine that will run, and why it was chosen: both are logged and shown on the resource.</summary>
@@ -29,6 +35,7 @@ public static class CacheEngines
         ["container"] = CacheEngine.Container,
         ["garnet"] = CacheEngine.Garnet,
         ["redis-server"] = CacheEngine.RedisServer,
+        ["cluster"] = CacheEngine.Cluster,
     };
 
     public static string NameOf(CacheEngine engine) => ByName.First(pair => pair.Value == engine).Key;

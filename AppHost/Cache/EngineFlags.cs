@@ -33,6 +33,13 @@ public static class EngineFlags
     /// <summary>redis-server keeps its files in <paramref name="dataDirectory"/>, with <see cref="RedisAppendOnly"/>.</summary>
     public static string[] RedisServerDurability(string dataDirectory) => ["--dir", dataDirectory, .. RedisAppendOnly];
 
+    /// <summary>
+    /// A redis-server that is a node of a cluster: its view of the cluster in <c>nodes.conf</c> beside its data,
+    /// so that the cluster forms again by itself after a restart, and a primary that stops answering for
+    /// 2 s is replaced by its replica.
+    /// </summary>
+    public static readonly string[] RedisClusterNode = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"];
+
     /// <summary>Where an engine listens: <paramref name="port"/> on the loopback interface only.</summary>
     public static string[] Listen(string port) => ["--port", port, "--bind", Loopback];
 }

@@ -43,6 +43,8 @@ public sealed class GarnetAppHost() : AppHostFixture(Engines.Garnet);
 
 public sealed class RedisServerAppHost() : AppHostFixture(Engines.RedisServer);
 
+public sealed class ClusterAppHost() : AppHostFixture(Engines.Cluster);
+
 [CollectionDefinition(Name)]
 public sealed class GarnetAppHostCollection : ICollectionFixture<GarnetAppHost>
 {
@@ -53,4 +55,10 @@ public sealed class GarnetAppHostCollection : ICollectionFixture<GarnetAppHost>
 public sealed class RedisServerAppHostCollection : ICollectionFixture<RedisServerAppHost>
 {
     public const string Name = "AppHost on redis-server";
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterAppHostCollection : ICollectionFixture<ClusterAppHost>
+{
+    public const string Name = "AppHost on a Redis Cluster";
 }

@@ -1,18 +1,24 @@
 namespace UserService.Tests.Infrastructure;
 
 /// <summary>
-/// The local cache engines the closed-box tests run on. Garnet comes with the build; redis-server needs
-/// the binary on the PATH. Where it is missing those tests skip, unless
+/// The local cache engines the closed-box tests run on. Garnet comes with the build; redis-server and the
+/// cluster need the binaries on the PATH (redis-server, and redis-cli to form the cluster). Where it is missing those tests skip, unless
 /// <c>USERSERVICE_REQUIRE_ALL_ENGINES=1</c> (as in CI) turns the absence into a failure.
 /// </summary>
 public static class Engines
 {
     public const string Garnet = "garnet";
     public const string RedisServer = "redis-server";
+    public const string Cluster = "cluster";
 
     public static TheoryData<string> Local => [Garnet, RedisServer];
 
-    public static bool IsInstalled(string engine) => engine != RedisServer || IsOnPath("redis-server");
+    public static bool IsInstalled(string engine) => engine switch
+    {
+        RedisServer => IsOnPath("redis-server"),
+        Cluster => IsOnPath("redis-server") && IsOnPath("redis-cli"),
+        _ => true,
+    };
 
     public static void RequireInstalled(string engine)
     {
@@ -21,7 +27,7 @@ public static class Engines
             return;
         }
 
-        const string Missing = "redis-server is not on the PATH (Debian: apt-get install redis-server).";
+        const string Missing = "redis-server or redis-cli is not on the PATH (Debian: apt-get install redis-server redis-tools).";
         if (Environment.GetEnvironmentVariable("USERSERVICE_REQUIRE_ALL_ENGINES") == "1")
         {
             Assert.Fail(Missing + " USERSERVICE_REQUIRE_ALL_ENGINES=1 requires every engine.");

@@ -25,4 +25,39 @@ public static class FreePort
             listeners.ForEach(listener => listener.Stop());
         }
     }
+
+    /// <summary>
+    /// <paramref name="count"/> consecutive loopback ports, each free along with the one
+    /// <paramref name="pairedOffset"/> above it (a Redis Cluster node's bus port), from a random start.
+    /// </summary>
+    public static int Block(int count, int pairedOffset)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var first = Random.Shared.Next(20_000, 65_535 - pairedOffset - count);
+            var ports = Enumerable.Range(first, count).SelectMany(port => new[] { port, port + pairedOffset }).ToList();
+            var listeners = new List<TcpListener>();
+            try
+            {
+                foreach (var port in ports)
+                {
+                    var listener = new TcpListener(IPAddress.Loopback, port);
+                    listener.Start();
+                    listeners.Add(listener);
+                }
+
+                return first;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another start.
+            }
+            finally
+            {
+                listeners.ForEach(listener => listener.Stop());
+            }
+        }
+
+        throw new InvalidOperationException($"No {count} consecutive free loopback ports were found.");
+    }
 }

@@ -57,12 +57,14 @@ public sealed class RunningAppHost : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StartTimeout);
 
+        string[] cluster = engine == Engines.Cluster ? [$"--{RedisClusterBuilderExtensions.FirstPortKey}={FreePort.Block(6, pairedOffset: 10_000)}"] : [];
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [
                 $"--{CacheEngines.ConfigurationKey}={engine}",
                 $"--{CacheBuilderExtensions.DataDirectoryKey}={dataDirectory}",
                 $"--Parameters:{ResourceNames.CachePassword}={password}",
                 $"--UserService:Replicas={replicas}",
+                .. cluster,
             ],
             timeout.Token);
 

@@ -54,7 +54,7 @@ public sealed class DurabilityTests
         // Redis replays a script's effects as one transaction; Garnet replays them one by one, so a write in
         // flight at the kill can come back in part. The service repairs that once it reconnects.
         var violations = await Eventually.MatchAsync(
-            _ => StoreInvariants.ViolationsAsync(connectionString, leftoversAllowed: true), found => found.Count == 0, TimeSpan.FromSeconds(10));
+            _ => StoreInvariants.ViolationsAsync(connectionString), found => found.Count == 0, TimeSpan.FromSeconds(10));
         Assert.Empty(violations);
     }
 

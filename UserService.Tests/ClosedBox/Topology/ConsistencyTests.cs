@@ -149,3 +149,6 @@ public sealed class GarnetConsistencyTests(GarnetAppHost fixture) : ConsistencyT
 
 [Collection(RedisServerAppHostCollection.Name)]
 public sealed class RedisServerConsistencyTests(RedisServerAppHost fixture) : ConsistencyTests(fixture);
+
+[Collection(ClusterAppHostCollection.Name)]
+public sealed class ClusterConsistencyTests(ClusterAppHost fixture) : ConsistencyTests(fixture);

@@ -37,7 +37,7 @@ public sealed class ReplicaStopTests
         var lost = await load.MissingAsync(api);
 
         Assert.True(lost.Count == 0, $"{lost.Count} of {load.Acknowledged.Count} acknowledged users were lost: {string.Join(", ", lost.Take(20))}");
-        await StoreInvariants.AssertConsistentAsync(await host.CacheConnectionStringAsync(), leftoversAllowed: true);
+        await StoreInvariants.AssertConsistentAsync(await host.CacheConnectionStringAsync());
         TestContext.Current.SendDiagnosticMessage(
             $"{load.Acknowledged.Count} writes acknowledged, {afterStop} after the stop; callers saw {load.Unanswered.Count} requests go unanswered and {load.Unavailable.Count} answered 503.");
     }

@@ -148,7 +148,7 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         Assert.Equal(new RepairResult(Changed: 2, Quarantined: 1), result);
         Assert.Equal(user.Id, StoreLayout.Claim.Parse(await database.StringGetAsync(StoreLayout.EmailClaim(user.Email.ToLowerInvariant())))?.Id);
         Assert.Equal(UnreadableDocument, (string?)await database.HashGetAsync(StoreLayout.Quarantine(StoreLayout.BucketOf(corruptId)), corruptId));
-        await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString);
+        await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString, repaired: true);
     }
 
     [Fact]
@@ -216,7 +216,7 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         var result = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
 
         Assert.Equal(new RepairResult(expectedChanges, Quarantined: 0), result);
-        await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString);
+        await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString, repaired: true);
     }
 }
 
@@ -253,7 +253,7 @@ public sealed class RepairOnStartTests(GarnetUserService factory) : IClassFixtur
         using var api = factory.CreateApiClient();
 
         var violations = await Eventually.MatchAsync(
-            _ => StoreInvariants.ViolationsAsync(factory.StoreConnectionString), found => found.Count == 0, TimeSpan.FromSeconds(10));
+            _ => StoreInvariants.ViolationsAsync(factory.StoreConnectionString, repaired: true), found => found.Count == 0, TimeSpan.FromSeconds(10));
 
         Assert.Empty(violations);
     }

@@ -53,7 +53,7 @@ public sealed class StoreMigrationTests(GarnetStoreServer store)
         Assert.Equal([2, Users, 0], record.Select(value => (long)value));
         Assert.Equal(0, await database.KeyExistsAsync([.. LegacyLayout.Keys]));
         Assert.Equal("{", (string?)await database.HashGetAsync(StoreLayout.Quarantine(StoreLayout.BucketOf(20_000)), 20_000));
-        await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString);
+        await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString, repaired: true);
 
         Assert.Equal(Enumerable.Range(1, Users).Select(id => (long)id), await AllIdsAsync(client));
         foreach (var id in new long[] { 1, Users / 2, Users })

@@ -153,8 +153,8 @@ public static partial class StoreLayout
 
     /// <summary>
     /// Claims <c>@claim</c> for user <c>@id</c> when it is free or already the user's own. Answers
-    /// <c>{ 'Claimed', at, previous }</c>, with the value it replaced (empty for none) to put back if the write
-    /// fails; otherwise <c>{ 'Held', current, age }</c>: another user's claim, and how old it is in milliseconds.
+    /// <c>{ 'Claimed', at, previous }</c>, with the value it replaced (empty for none); otherwise
+    /// <c>{ 'Held', current, age }</c>: another user's claim, and how old it is in milliseconds.
     /// </summary>
     public static readonly LuaScript ClaimValue = LuaScript.Prepare(Now +
         """
@@ -183,14 +183,13 @@ public static partial class StoreLayout
         """);
 
     /// <summary>
-    /// Puts <c>@claim</c> back to <c>@previous</c> (deletes it when empty) if it is still <c>@mine</c>: how a
-    /// write that failed gives up what it claimed, and how a write that succeeded gives up a value its user no
-    /// longer holds. Answers 1 when it changed the claim.
+    /// Removes <c>@claim</c> if it is still <c>@mine</c>: how a write that failed gives up a claim it made, and
+    /// how a write that succeeded gives up a value its user no longer holds. Answers 1 when it removed it.
     /// </summary>
     public static readonly LuaScript ReleaseClaim = LuaScript.Prepare(
         """
         if redis.call('GET', @claim) ~= @mine then return 0 end
-        if @previous == '' then redis.call('DEL', @claim) else redis.call('SET', @claim, @previous) end
+        redis.call('DEL', @claim)
         return 1
         """);
 

@@ -129,7 +129,8 @@ internal sealed class StoreMigration(
     private async Task<bool> OpenIfCurrentAsync(IDatabase database)
     {
         var layout = (string?)await database.StringGetAsync(StoreLayout.Layout);
-        if (layout is null && await database.KeyExistsAsync(LegacyLayout.Keys) == 0)
+        // One key at a time: on a cluster the old keys lie in different slots.
+        if (layout is null && !(await Task.WhenAll(LegacyLayout.Keys.Select(key => database.KeyExistsAsync(key)))).Any(exists => exists))
         {
             await database.StringSetAsync(StoreLayout.Layout, StoreLayout.CurrentLayout, when: When.NotExists);
             layout = (string?)await database.StringGetAsync(StoreLayout.Layout);
@@ -184,7 +185,7 @@ internal sealed class StoreMigration(
         }
 
         // The old indexes hold nothing a moved user needs; the repair's record is of the old layout.
-        await database.KeyDeleteAsync([.. LegacyLayout.Keys, StoreLayout.Repair]);
+        await Task.WhenAll(LegacyLayout.Keys.Append(StoreLayout.Repair).Select(key => database.KeyDeleteAsync(key)));
         await database.StringIncrementAsync(StoreLayout.Generation);
 
         var counts = await database.HashGetAsync(StoreLayout.Migration, ["moved", "quarantined"]);

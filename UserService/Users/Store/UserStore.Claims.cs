@@ -18,8 +18,11 @@ public sealed partial class UserStore
     /// <summary>A value a write needs for its user, and the claim key that holds it.</summary>
     private readonly record struct WantedClaim(Field Field, RedisKey Key, string Value);
 
-    /// <summary>A claim a write holds: its value as the write set it, and the one it replaced (empty for none).</summary>
-    private readonly record struct HeldClaim(RedisKey Key, string Mine, string Previous);
+    /// <summary>
+    /// A claim a write holds: its value as the write set it, and whether it replaced a claim of the same user
+    /// (<paramref name="Reasserted"/>), which another write of that user may still count on.
+    /// </summary>
+    private readonly record struct HeldClaim(RedisKey Key, string Mine, bool Reasserted = false);
 
     /// <summary>What a write holds after claiming, and the store time of its earliest claim (0 for none); or why it holds nothing.</summary>
     private readonly record struct Claims(IReadOnlyList<HeldClaim> Held, long At, WriteOutcome? Refusal)
@@ -111,7 +114,8 @@ public sealed partial class UserStore
             }
 
             var at = long.Parse((string)reply[1]!, CultureInfo.InvariantCulture);
-            return (new HeldClaim(claim.Key, string.Create(CultureInfo.InvariantCulture, $"{id}:{at}:{token}"), (string)reply[2]!), at);
+            var reasserted = StoreLayout.Claim.Parse((string?)reply[2])?.Id == id;
+            return (new HeldClaim(claim.Key, string.Create(CultureInfo.InvariantCulture, $"{id}:{at}:{token}"), reasserted), at);
         }
     }
 
@@ -131,16 +135,19 @@ public sealed partial class UserStore
         var seen = await NotAppliedAsync(() => CallAsync(database => Task.WhenAll(values.Select(value => database.StringGetAsync(value.Key)))));
         return [.. values.Zip(seen)
             .Where(pair => StoreLayout.Claim.Parse(pair.Second)?.Id == id)
-            .Select(pair => new HeldClaim(pair.First.Key, (string)pair.Second!, Previous: ""))];
+            .Select(pair => new HeldClaim(pair.First.Key, (string)pair.Second!))];
     }
 
     /// <summary>
-    /// Gives back what a write that was not applied claimed: each claim goes back to what it was, if it is still
-    /// the write's. If the store cannot be reached, the claims stay until another write takes them over.
+    /// Gives back what a write that was not applied claimed, each claim only while it is still the write's. A
+    /// claim that replaced one of the same user stays: another write of that user, which claimed the value
+    /// first, may still land with it, and a claim that names a user who does not hold the value is a
+    /// leftover like any other. If the store cannot be reached, the claims stay too.
     /// </summary>
     private async Task ReleaseAsync(IReadOnlyList<HeldClaim> held)
     {
-        if (held.Count == 0)
+        var released = held.Where(claim => !claim.Reasserted).ToList();
+        if (released.Count == 0)
         {
             return;
         }
@@ -148,7 +155,7 @@ public sealed partial class UserStore
         var database = redis.GetDatabase();
         try
         {
-            await Task.WhenAll(held.Select(claim => database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine, previous = claim.Previous })));
+            await Task.WhenAll(released.Select(claim => database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine })));
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {

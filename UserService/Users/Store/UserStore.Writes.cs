@@ -327,7 +327,7 @@ public sealed partial class UserStore
     private async Task AfterWriteAsync(IEnumerable<HeldClaim>? givenUp = null)
     {
         var database = redis.GetDatabase();
-        var steps = (givenUp ?? []).Select(claim => (Task)database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine, previous = "" }))
+        var steps = (givenUp ?? []).Select(claim => (Task)database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine }))
             .Append(database.StringIncrementAsync(StoreLayout.Generation));
         try
         {
