@@ -35,6 +35,12 @@ var userService = builder.AddProject<Projects.UserService>(ResourceNames.UserSer
     .WithDeploymentSettings()
     .WithReplicas(builder.Configuration.GetValue("UserService:Replicas", 1));
 
+// Where the store has replicas, a write is acknowledged once one of them has it.
+if (cache.Resource is RedisClusterResource)
+{
+    userService.WithEnvironment("Store__Replication__Acks", "1");
+}
+
 // Aspire would have a deployed service believe X-Forwarded-* from anyone; the service trusts only the
 // proxies configured under ForwardedHeaders instead.
 userService.WithEnvironment(context => context.EnvironmentVariables.Remove("ASPNETCORE_FORWARDEDHEADERS_ENABLED"));

@@ -22,8 +22,8 @@ public sealed class WriteLoad
     /// <summary>5xx answers other than 503: the service failing, not a store that was slow or away for a moment.</summary>
     public ConcurrentBag<HttpStatusCode> ServerErrors { get; } = [];
 
-    /// <summary>503 answers: the store did not answer in time, which a loaded machine can make happen.</summary>
-    public ConcurrentBag<HttpStatusCode> Unavailable { get; } = [];
+    /// <summary>When each 503 came: the store did not answer in time, which a loaded machine can make happen, or was away.</summary>
+    public ConcurrentBag<DateTimeOffset> Unavailable { get; } = [];
 
     public ConcurrentBag<string> Unanswered { get; } = [];
 
@@ -76,7 +76,7 @@ public sealed class WriteLoad
                 }
                 else if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
                 {
-                    Unavailable.Add(response.StatusCode);
+                    Unavailable.Add(DateTimeOffset.UtcNow);
                 }
                 else if ((int)response.StatusCode >= 500)
                 {

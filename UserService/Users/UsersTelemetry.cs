@@ -16,6 +16,7 @@ public sealed class UsersTelemetry : IDisposable
     private readonly Counter<long> updated;
     private readonly Counter<long> deleted;
     private readonly Counter<long> unreadable;
+    private readonly Counter<long> unreplicated;
     private readonly Histogram<double> storeDuration;
 
     public UsersTelemetry(IMeterFactory meterFactory)
@@ -26,6 +27,8 @@ public sealed class UsersTelemetry : IDisposable
         deleted = meter.CreateCounter<long>("userservice.users.deleted", "{user}", "Users deleted.");
         unreadable = meter.CreateCounter<long>(
             "userservice.store.unreadable_documents", "{document}", "Stored user documents that could not be read, each time one was met.");
+        unreplicated = meter.CreateCounter<long>(
+            "userservice.store.unreplicated_writes", "{write}", "Writes that fewer store replicas confirmed than acknowledging them needs: each answered 503.");
         storeDuration = meter.CreateHistogram<double>(
             "userservice.store.operation.duration", "s", "Duration of user store operations, Redis round trips included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
@@ -38,6 +41,8 @@ public sealed class UsersTelemetry : IDisposable
     public void UserDeleted() => deleted.Add(1);
 
     public void UnreadableDocument() => unreadable.Add(1);
+
+    public void ReplicationTimedOut() => unreplicated.Add(1);
 
     /// <summary>
     /// A client span named after the store operation, under the request's span, where the Redis client's

@@ -14,6 +14,10 @@ public static class StoreExtensions
         builder.AddStoreResilience();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<UserStore>();
+        builder.Services.AddOptions<StoreReplicationOptions>()
+            .BindConfiguration(StoreReplicationOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddSingleton<StoreLayoutGate>();
         builder.Services.AddHealthChecks().AddCheck<StoreLayoutGate>("store-layout");
         builder.Services.AddOptions<StoreMigrationOptions>()

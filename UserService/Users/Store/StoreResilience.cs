@@ -39,7 +39,8 @@ public static class StoreResilience
             // not an outage, and must not stop the calls that matter.
             ShouldHandle = new PredicateBuilder()
                 .Handle<RedisConnectionException>()
-                .Handle<RedisTimeoutException>(),
+                .Handle<RedisTimeoutException>()
+                .Handle<RedisServerException>(StoreUnavailableException.IsTransientRefusal),
             FailureRatio = 0.5,
             MinimumThroughput = 4,
             SamplingDuration = TimeSpan.FromSeconds(5),
@@ -129,12 +130,25 @@ public sealed class StoreUnavailableException(bool mayHaveApplied, TimeSpan? ret
     /// <summary>When the breaker closes again, where it is open.</summary>
     public TimeSpan? RetryAfter { get; } = retryAfter;
 
+    /// <summary>
+    /// A refusal that says the store cannot serve the key right now rather than that the command is wrong: a
+    /// cluster that lost a primary and has not promoted its replica yet, a slot on its way to another node, a
+    /// node still loading its data, a replica that lost its primary.
+    /// </summary>
+    public static bool IsTransientRefusal(RedisServerException exception) =>
+        exception.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
+        || exception.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
+        || exception.Message.StartsWith("LOADING", StringComparison.Ordinal)
+        || exception.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal);
+
     /// <summary>The outage that <paramref name="exception"/> reports, or null when it is not about the store.</summary>
     public static StoreUnavailableException? From(Exception exception) => exception switch
     {
         BrokenCircuitException broken => new(mayHaveApplied: false, broken.RetryAfter, exception),
         RedisConnectionException { CommandStatus: CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog } => new(false, null, exception),
         RedisTimeoutException { Commandstatus: CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog } => new(false, null, exception),
+        // The store answered, and refused: it did nothing.
+        RedisServerException refusal when IsTransientRefusal(refusal) => new(false, null, exception),
         // Sent, or cut off while it was on its way: the store may have applied it.
         RedisConnectionException or RedisTimeoutException or TimeoutException or OperationCanceledException => new(true, null, exception),
         AggregateException aggregate => aggregate.InnerExceptions.Select(From).FirstOrDefault(found => found is not null),

@@ -73,6 +73,17 @@ public sealed partial class UserStore
             return new([], 0, refused.Field == Field.Username ? WriteOutcome.UsernameTaken : WriteOutcome.EmailTaken);
         }
 
+        // A claim a failover could lose would let a second user take the value: the replicas have it first.
+        try
+        {
+            await ReplicatedAsync(held.Select(claim => claim.Key), applied: false);
+        }
+        catch (StoreUnavailableException)
+        {
+            await ReleaseAsync(held);
+            throw;
+        }
+
         return new(held, attempts.Min(attempt => attempt.Result.At), null);
     }
 

@@ -67,7 +67,7 @@ public sealed partial class UserStore
             switch (StoreLayout.AnswerOf(answer))
             {
                 case StoreLayout.ScriptAnswer.Applied:
-                    await AfterWriteAsync();
+                    await AppliedAsync(id);
                     return new(WriteOutcome.Done, user with { Id = id });
                 case StoreLayout.ScriptAnswer.IdTaken:
                     // The counter went back (a store that lost its last writes): give the claims up, take another id.
@@ -206,7 +206,7 @@ public sealed partial class UserStore
                 return Outcome(answer, replacement);
             }
 
-            await AfterWriteAsync(old);
+            await AppliedAsync(id, old);
             return new WriteResult(WriteOutcome.Done, replacement);
         });
     }
@@ -231,7 +231,7 @@ public sealed partial class UserStore
                 return Outcome(answer, stored);
             }
 
-            await AfterWriteAsync(old);
+            await AppliedAsync(id, old);
             return new WriteResult(WriteOutcome.Done, stored);
         });
     }
@@ -316,6 +316,23 @@ public sealed partial class UserStore
         catch (StoreUnavailableException unavailable) when (unavailable.MayHaveApplied)
         {
             throw new StoreUnavailableException(mayHaveApplied: false, unavailable.RetryAfter, unavailable);
+        }
+    }
+
+    /// <summary>
+    /// What follows a write to user <paramref name="id"/> that the store applied: its replicas confirm it
+    /// (or the write answers 503, outcome unknown), and in either case <see cref="AfterWriteAsync"/>, since
+    /// readers of the primary already see it.
+    /// </summary>
+    private async Task AppliedAsync(long id, IEnumerable<HeldClaim>? givenUp = null)
+    {
+        try
+        {
+            await ReplicatedAsync([StoreLayout.DataOf(id)], applied: true);
+        }
+        finally
+        {
+            await AfterWriteAsync(givenUp);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Registry;
 using StackExchange.Redis;
@@ -10,7 +11,13 @@ namespace UserService.Users.Store;
 /// script applies only if the document is still the one read.
 /// </summary>
 public sealed partial class UserStore(
-    IConnectionMultiplexer redis, StoreLayoutGate layout, TimeProvider clock, UsersTelemetry telemetry, ResiliencePipelineProvider<string> resilience, ILogger<UserStore> logger)
+    IConnectionMultiplexer redis,
+    StoreLayoutGate layout,
+    IOptions<StoreReplicationOptions> replication,
+    TimeProvider clock,
+    UsersTelemetry telemetry,
+    ResiliencePipelineProvider<string> resilience,
+    ILogger<UserStore> logger)
 {
     private readonly ResiliencePipeline pipeline = resilience.GetPipeline(StoreResilience.PipelineName);
 
