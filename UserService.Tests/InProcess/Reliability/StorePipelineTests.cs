@@ -55,6 +55,24 @@ public sealed class StorePipelineTests(GarnetUserService factory) : IClassFixtur
         Assert.False(called);
     }
 
+    [Theory]
+    [InlineData("CLUSTERDOWN The cluster is down")]
+    [InlineData("TRYAGAIN Multiple keys request during rehashing of slot")]
+    [InlineData("LOADING Redis is loading the dataset in memory")]
+    [InlineData("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")]
+    [InlineData("READONLY You can't write against a read only replica.")]
+    public void StoreThatRefusesWhileItFailsOverIsUnavailableAndNothingWasApplied(string refusal)
+    {
+        var unavailable = StoreUnavailableException.From(new RedisServerException(refusal));
+
+        Assert.NotNull(unavailable);
+        Assert.False(unavailable.MayHaveApplied);
+    }
+
+    [Fact]
+    public void StoreThatRefusesACommandAsWrongIsABugNotAnOutage() =>
+        Assert.Null(StoreUnavailableException.From(new RedisServerException("ERR unknown command 'FOO'")));
+
     [Fact]
     public async Task FailuresThatAreNotAboutTheStoreDoNotCount()
     {

@@ -133,13 +133,13 @@ public sealed class StoreUnavailableException(bool mayHaveApplied, TimeSpan? ret
     /// <summary>
     /// A refusal that says the store cannot serve the key right now rather than that the command is wrong: a
     /// cluster that lost a primary and has not promoted its replica yet, a slot on its way to another node, a
-    /// node still loading its data, a replica that lost its primary.
+    /// node still loading its data, a replica that lost its primary, a former primary that came back as a
+    /// replica before the client learned so.
     /// </summary>
     public static bool IsTransientRefusal(RedisServerException exception) =>
-        exception.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
-        || exception.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
-        || exception.Message.StartsWith("LOADING", StringComparison.Ordinal)
-        || exception.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal);
+        TransientRefusals.Any(refusal => exception.Message.StartsWith(refusal, StringComparison.Ordinal));
+
+    private static readonly string[] TransientRefusals = ["CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "READONLY"];
 
     /// <summary>The outage that <paramref name="exception"/> reports, or null when it is not about the store.</summary>
     public static StoreUnavailableException? From(Exception exception) => exception switch

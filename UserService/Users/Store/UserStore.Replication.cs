@@ -36,8 +36,9 @@ public sealed partial class UserStore
             return;
         }
 
-        var primaries = keys.Select(key => redis.GetServer(key)).DistinctBy(server => server.EndPoint).ToList();
-        var confirmed = await CallAsync(_ => Task.WhenAll(primaries.Select(async primary => (long)await primary.ExecuteAsync("WAIT", acks, timeout))));
+        // The primaries are looked up inside the call: one that a failover just removed fails it like any other outage.
+        var confirmed = await CallAsync(_ => Task.WhenAll(keys.Select(key => redis.GetServer(key)).DistinctBy(server => server.EndPoint)
+            .Select(async primary => (long)await primary.ExecuteAsync("WAIT", acks, timeout))));
         if (confirmed.Any(replicas => replicas < acks))
         {
             telemetry.ReplicationTimedOut();
