@@ -36,9 +36,20 @@ public sealed partial class UserStore
             return;
         }
 
-        // The primaries are looked up inside the call: one that a failover just removed fails it like any other outage.
+        // The primaries are looked up inside the call: one that a failover just removed fails it like any other
+        // outage. One that a failover just made a replica refuses WAIT, and confirms nothing.
         var confirmed = await CallAsync(_ => Task.WhenAll(keys.Select(key => redis.GetServer(key)).DistinctBy(server => server.EndPoint)
-            .Select(async primary => (long)await primary.ExecuteAsync("WAIT", acks, timeout))));
+            .Select(async primary =>
+            {
+                try
+                {
+                    return (long)await primary.ExecuteAsync("WAIT", acks, timeout);
+                }
+                catch (RedisServerException)
+                {
+                    return 0L;
+                }
+            })));
         if (confirmed.Any(replicas => replicas < acks))
         {
             telemetry.ReplicationTimedOut();
