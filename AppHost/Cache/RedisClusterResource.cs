@@ -157,8 +157,18 @@ public static class RedisClusterBuilderExtensions
             else
                 echo "The nodes know each other already: the cluster forms again by itself."
             fi
+            # Served, and replicated: writes wait for a replica, so each primary has one in sync before the first.
+            replicated() {
+                for port in {{ports}}; do
+                    replication=$(redis-cli -h {{EngineFlags.Loopback}} -p "$port" info replication | tr -d '\r')
+                    case "$replication" in
+                        *master_link_status:up*|*state=online*) ;;
+                        *) return 1 ;;
+                    esac
+                done
+            }
             for attempt in $(seq 1 120); do
-                if info | grep -q '^cluster_state:ok'; then echo "Every slot is served."; exit 0; fi
+                if info | grep -q '^cluster_state:ok' && replicated; then echo "Every slot is served, and every primary has its replica."; exit 0; fi
                 sleep 0.5
             done
             echo "The cluster did not come up within a minute." >&2

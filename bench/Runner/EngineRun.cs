@@ -5,7 +5,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using AppHost;
-using AppHost.Cache;
 
 namespace Bench;
 
@@ -24,8 +23,8 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         try
         {
             var storeCores = options.Cores.Max() is { } most ? CoreLayout.For(most, Environment.ProcessorCount).Store : null;
-            await using var store = await StartStoreAsync(dataDirectory, storeCores);
-            await using (var seeding = await StartServiceAsync(store.Port, layout: null, "userservice-seeding"))
+            await using var store = await Store.StartAsync(engine, dataDirectory, storeCores, logDirectory);
+            await using (var seeding = await StartServiceAsync(store, layout: null, "userservice-seeding"))
             {
                 Console.WriteLine($"[{engine}] seeding {options.Users:N0} users");
                 await SeedAsync(new Uri($"http://127.0.0.1:{seeding.Port}/"));
@@ -34,7 +33,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
             var runs = new List<CoreRun>();
             foreach (var cores in options.Cores)
             {
-                runs.Add(await RunOnCoresAsync(store.Port, cores is { } count ? CoreLayout.For(count, Environment.ProcessorCount) : null));
+                runs.Add(await RunOnCoresAsync(store, cores is { } count ? CoreLayout.For(count, Environment.ProcessorCount) : null));
             }
 
             return new EngineResult(engine, runs);
@@ -45,12 +44,12 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         }
     }
 
-    private async Task<CoreRun> RunOnCoresAsync(int storePort, CoreLayout? layout)
+    private async Task<CoreRun> RunOnCoresAsync(Store store, CoreLayout? layout)
     {
         var label = layout is null ? $"[{engine}]" : $"[{engine}, {layout.ServerCores} cores]";
-        var (service, serviceWarmup) = await StartUnderLoadAsync(() => StartServiceAsync(storePort, layout, $"userservice{Suffix(layout)}"), layout);
+        var (service, serviceWarmup) = await StartUnderLoadAsync(() => StartServiceAsync(store, layout, $"userservice{Suffix(layout)}"), layout);
         await using var _ = service;
-        var (baseline, baselineWarmup) = await StartUnderLoadAsync(() => StartBaselineAsync(storePort, layout, $"baseline{Suffix(layout)}"), layout);
+        var (baseline, baselineWarmup) = await StartUnderLoadAsync(() => StartBaselineAsync(store, layout, $"baseline{Suffix(layout)}"), layout);
         await using var __ = baseline;
         var serviceUri = new Uri($"http://127.0.0.1:{service.Port}/");
         var baselineUri = new Uri($"http://127.0.0.1:{baseline.Port}/");
@@ -112,28 +111,11 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
     private Task<LoadResult> LoadAsync(Scenario scenario, Uri target, TimeSpan duration, CoreLayout? layout) =>
         Wrk.RunAsync(scenario.Script, target, duration, options.Connections, token, options.Users, layout);
 
-    /// <summary>The store with the persistence the AppHost gives it, so that writes cost what they cost there.</summary>
-    private async Task<Server> StartStoreAsync(string dataDirectory, string? cores)
-    {
-        var port = Server.FreePorts(1)[0];
-        var listen = EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture));
-        var store = engine switch
-        {
-            "garnet" => Server.Start("garnet", port, "dotnet",
-                [Build.GarnetServer, .. listen, .. EngineFlags.GarnetScripts, .. EngineFlags.GarnetDurability(dataDirectory)], [], logDirectory, cores: cores),
-            "redis-server" => Server.Start("redis-server", port, "redis-server",
-                [.. listen, .. EngineFlags.RedisServerDurability(dataDirectory), "--save", ""], [], logDirectory, cores: cores),
-            _ => throw new ArgumentException($"Unknown engine '{engine}': garnet or redis-server."),
-        };
-        await store.WaitUntilReadyAsync(() => PingAsync(port));
-        return store;
-    }
-
-    private Task<Server> StartServiceAsync(int storePort, CoreLayout? layout, string name) =>
-        StartServiceAsync(storePort, layout, name, tokens, options, logDirectory);
+    private Task<Server> StartServiceAsync(Store store, CoreLayout? layout, string name) =>
+        StartServiceAsync(store, layout, name, tokens, options, logDirectory);
 
     /// <summary>The service as it runs in production, with the rate limiter raised out of the load's way.</summary>
-    internal static async Task<Server> StartServiceAsync(int storePort, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory)
+    internal static async Task<Server> StartServiceAsync(Store store, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory)
     {
         var ports = Server.FreePorts(2);
         var (port, managementPort) = (ports[0], ports[1]);
@@ -142,8 +124,9 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
             new("ASPNETCORE_ENVIRONMENT", "Production"),
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port};http://127.0.0.1:{managementPort}"),
             new("Management__Port", managementPort.ToString(CultureInfo.InvariantCulture)),
-            new($"ConnectionStrings__{ResourceNames.Cache}", $"127.0.0.1:{storePort}"),
+            new($"ConnectionStrings__{ResourceNames.Cache}", store.ConnectionString),
             new("RateLimiting__PermitLimit", "1000000000"),
+            .. store.ServiceSettings,
             .. tokens.ServiceSettings(),
             .. options.ServiceSettings,
         ], logDirectory, Path.GetDirectoryName(Build.Output("UserService")), layout?.Server);
@@ -152,13 +135,13 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         return service;
     }
 
-    private async Task<Server> StartBaselineAsync(int storePort, CoreLayout? layout, string name)
+    private async Task<Server> StartBaselineAsync(Store store, CoreLayout? layout, string name)
     {
         var port = Server.FreePorts(1)[0];
         var baseline = Server.Start(name, port, "dotnet", [Build.Output(Path.Combine("bench", "Baseline"))],
         [
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"),
-            new($"ConnectionStrings__{ResourceNames.Cache}", $"127.0.0.1:{storePort}"),
+            new($"ConnectionStrings__{ResourceNames.Cache}", store.ConnectionString),
         ], logDirectory, Path.GetDirectoryName(Build.Output(Path.Combine("bench", "Baseline"))), layout?.Server);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         await baseline.WaitUntilReadyAsync(async () => (await client.GetAsync("/api/users/1")).StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound);

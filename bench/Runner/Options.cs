@@ -24,8 +24,8 @@ internal sealed record Options(
         var quick = args.Contains("--quick");
         var output = Path.Combine(Build.RepositoryRoot, "bench", quick ? ".out" : "", "results.md");
         var options = quick
-            ? new Options(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), 2_000, 64, [null], [], ["garnet", "redis-server"], Scenario.All, new Dictionary<string, string>(), output, true)
-            : new Options(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(20), 10_000, 256, [null], [], ["garnet", "redis-server"], Scenario.All, new Dictionary<string, string>(), output, false);
+            ? new Options(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), 2_000, 64, [null], [], ["garnet", "redis-server", "cluster"], Scenario.All, new Dictionary<string, string>(), output, true)
+            : new Options(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(20), 10_000, 256, [null], [], ["garnet", "redis-server", "cluster"], Scenario.All, new Dictionary<string, string>(), output, false);
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -45,7 +45,7 @@ internal sealed record Options(
                 "--output" => options with { Output = Path.GetFullPath(args[++i]) },
                 var unknown => throw new ArgumentException(
                     $"Unknown option '{unknown}'. Options: --quick, --duration <s>, --warmup <s>, --warmup-curve <s>, --users <n>, --connections <n>, "
-                    + "--cores 1,2,4,8, --scale 10000,1000000, --engines garnet,redis-server, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>."),
+                    + "--cores 1,2,4,8, --scale 10000,1000000, --engines garnet,redis-server,cluster, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>."),
             };
         }
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using AppHost.Cache;
 using StackExchange.Redis;
 using UserService.Users.Store;
 
@@ -37,18 +36,15 @@ internal sealed class ScaleRun(Options options, Tokens tokens, string logDirecto
         var dataDirectory = Directory.CreateTempSubdirectory("userservice-bench-scale-").FullName;
         try
         {
-            var port = Server.FreePorts(1)[0];
-            await using var store = Server.Start($"redis-server-{users}", port, "redis-server",
-                [.. EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture)), .. EngineFlags.RedisServerDurability(dataDirectory), "--save", ""], [], logDirectory);
-            await store.WaitUntilReadyAsync(() => EngineRun.PingAsync(port));
-            await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},allowAdmin=true");
+            await using var store = await Store.StartAsync("redis-server", dataDirectory, cores: null, logDirectory);
+            await using var redis = await ConnectionMultiplexer.ConnectAsync($"{store.ConnectionString},allowAdmin=true");
             var seeding = Stopwatch.StartNew();
             await SeedAsync(redis.GetDatabase(), users);
             seeding.Stop();
             Console.WriteLine($"[scale {users:N0}] seeded in {seeding.Elapsed.TotalSeconds:0.0} s");
 
             var started = Stopwatch.StartNew();
-            await using var service = await EngineRun.StartServiceAsync(port, null, $"userservice-scale-{users}", tokens, options, logDirectory);
+            await using var service = await EngineRun.StartServiceAsync(store, null, $"userservice-scale-{users}", tokens, options, logDirectory);
             var ready = started.Elapsed;
             var (repaired, cpu, peak) = await WatchUntilRepairedAsync(service.Process, redis.GetDatabase(), started);
             Console.WriteLine($"[scale {users:N0}] ready in {ready.TotalSeconds:0.0} s, repaired in {repaired.TotalSeconds:0.0} s, {cpu:0.0} CPU s, peak RSS {peak / 1048576.0:0} MiB");
@@ -56,8 +52,8 @@ internal sealed class ScaleRun(Options options, Tokens tokens, string logDirecto
             var target = new Uri($"http://127.0.0.1:{service.Port}/");
             await Wrk.RunAsync(Scenario.GetById.Script, target, options.Warmup, options.Connections, token, users);
             var quiet = await Wrk.RunAsync(Scenario.GetById.Script, target, options.Duration, options.Connections, token, users);
-            var during = await DuringForcedRepairAsync(port, redis.GetDatabase(), target, users);
-            var memory = await UsedMemoryAsync(redis, port);
+            var during = await DuringForcedRepairAsync(store, redis.GetDatabase(), target, users);
+            var memory = await UsedMemoryAsync(redis, store.Port);
             Console.WriteLine($"[scale {users:N0}] reads by id p99 {quiet.P99Milliseconds:0.0} ms quiet, {during.P99Milliseconds:0.0} ms during a repair");
 
             return new ScaleResult(users, seeding.Elapsed, ready, repaired, cpu, peak, quiet, during, memory);
@@ -96,11 +92,11 @@ internal sealed class ScaleRun(Options options, Tokens tokens, string logDirecto
     }
 
     /// <summary>Reads by id on the first replica while a second one, told to, repairs the whole store again.</summary>
-    private async Task<LoadResult> DuringForcedRepairAsync(int storePort, IDatabase database, Uri target, int users)
+    private async Task<LoadResult> DuringForcedRepairAsync(Store store, IDatabase database, Uri target, int users)
     {
         var scans = (long)await database.HashGetAsync(StoreLayout.Repair, "scans");
         await using var forcing = await EngineRun.StartServiceAsync(
-            storePort, null, $"userservice-scale-{users}-forced", tokens, options with { ServiceSettings = new Dictionary<string, string>(options.ServiceSettings) { ["Store__Repair__Force"] = "true" } }, logDirectory);
+            store, null, $"userservice-scale-{users}-forced", tokens, options with { ServiceSettings = new Dictionary<string, string>(options.ServiceSettings) { ["Store__Repair__Force"] = "true" } }, logDirectory);
         var result = await Wrk.RunAsync(Scenario.GetById.Script, target, options.Duration, options.Connections, token, users);
         if ((long)await database.HashGetAsync(StoreLayout.Repair, "scans") == scans)
         {
