@@ -183,10 +183,8 @@ public sealed partial class UserStore
             // Only the values that change are claimed, and the ones they replace given up afterwards.
             var (before, after) = (Wanted(FieldsOf(stored)), Wanted(fields));
             var changed = Enumerable.Range(0, before.Length).Where(i => before[i].Value != after[i].Value).ToArray();
-            // The claims to give up are read while the new ones are made: one round trip for both.
-            var seen = SeenClaimsAsync(id, [.. changed.Select(i => before[i])]);
+            var old = await SeenClaimsAsync(id, [.. changed.Select(i => before[i])]);
             var claims = await ClaimAsync(id, [.. changed.Select(i => after[i])]);
-            var old = await seen;
             if (claims.Refusal is { } refusal)
             {
                 return new WriteResult(refusal);
