@@ -19,9 +19,11 @@ public sealed class RedisClusterResource(string name, IReadOnlyList<LocalCacheRe
         get
         {
             var builder = new ReferenceExpressionBuilder();
+            // The address the nodes announce to each other, not "localhost": a client that knew a node by
+            // two names would hold two connections to it and count it twice.
             foreach (var node in Nodes)
             {
-                builder.Append($"{node.PrimaryEndpoint.Property(EndpointProperty.HostAndPort)},");
+                builder.Append($"{EngineFlags.Loopback}:{node.PrimaryEndpoint.Property(EndpointProperty.Port)},");
             }
 
             builder.Append($"password={password}");

@@ -158,8 +158,14 @@ internal sealed class StoreRepair(
     /// </summary>
     private async Task<string> StoreRunAsync()
     {
-        var run = (string?)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.StoreRun);
-        return string.IsNullOrEmpty(run) ? $"unknown:{owner}" : run;
+        // A cluster's run is its primaries' runs together: any of them coming back, or a replica promoted in
+        // its place, is a new run, since a crash may have cut a script short on that node alone.
+        var primaries = redis.GetServers().Where(server => server.ServerType == ServerType.Cluster && server.IsConnected && !server.IsReplica)
+            .OrderBy(server => server.EndPoint.ToString(), StringComparer.Ordinal).ToList();
+        var runs = primaries.Count == 0
+            ? [(string?)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.StoreRun)]
+            : await Task.WhenAll(primaries.Select(async primary => (string?)await primary.ExecuteAsync("EVAL", StoreLayout.StoreRun.ExecutableScript, 0)));
+        return runs.Any(string.IsNullOrEmpty) ? $"unknown:{owner}" : string.Join(',', runs);
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs args)
