@@ -110,64 +110,87 @@ public sealed partial class UserStore
         var keys = ((RedisValue[])page[1]!).Select(key => (RedisKey)(string)key!).ToArray();
         var database = redis.GetDatabase();
         var values = await Task.WhenAll(keys.Select(key => database.StringGetAsync(key)));
+        var owners = values.Select(value => StoreLayout.Claim.Parse(value)?.Id).ToArray();
+        var users = await UsersAsync(database, owners.OfType<long>());
 
-        var changed = 0;
-        for (var i = 0; i < keys.Length; i++)
+        var leftovers = Enumerable.Range(0, keys.Length).Where(i => !values[i].IsNull
+            && !(owners[i] is { } owner && users.TryGetValue(owner, out var user) && Holds(user, new WantedClaim(field, keys[i], ((string)keys[i]!)[(pattern.Length - 1)..]))));
+        var removed = await Task.WhenAll(leftovers.Select(i => database.ScriptEvaluateAsync(StoreLayout.RemoveLeftoverClaim, new
         {
-            var value = ((string)keys[i]!)[(pattern.Length - 1)..];
-            var claim = new WantedClaim(field, keys[i], value);
-            if (values[i].IsNull || (StoreLayout.Claim.Parse(values[i]) is { } owner && await HoldsAsync(owner.Id, claim)))
-            {
-                continue;
-            }
+            claim = keys[i],
+            seen = values[i],
+            grace = (long)StoreLayout.ClaimGrace.TotalMilliseconds,
+        })));
 
-            changed += (int)await database.ScriptEvaluateAsync(StoreLayout.RemoveLeftoverClaim, new
+        return ((long)page[0], keys.Length, new RepairResult(removed.Sum(answer => (int)answer), 0));
+    }
+
+    /// <summary>The readable users among <paramref name="ids"/>, read a bucket at a time, every bucket at once.</summary>
+    private async Task<Dictionary<long, User>> UsersAsync(IDatabase database, IEnumerable<long> ids)
+    {
+        var reads = ids.Distinct().GroupBy(StoreLayout.BucketOf)
+            .Select(async bucket =>
             {
-                claim = keys[i],
-                seen = values[i],
-                grace = (long)StoreLayout.ClaimGrace.TotalMilliseconds,
+                var members = bucket.ToArray();
+                return members.Zip(await database.HashGetAsync(StoreLayout.Data(bucket.Key), [.. members.Select(id => (RedisValue)id)]));
             });
+        var users = new Dictionary<long, User>();
+        foreach (var (id, document) in (await Task.WhenAll(reads)).SelectMany(found => found))
+        {
+            if (!document.IsNull && TryRead(id, document) is { } user)
+            {
+                users[id] = user;
+            }
         }
 
-        return ((long)page[0], keys.Length, new RepairResult(changed, 0));
+        return users;
     }
 
     /// <summary>
     /// Quarantines the unreadable documents among <paramref name="entries"/> (id, document pairs), and gives
-    /// each readable one the claims and order entry it lacks.
+    /// each readable one the claims and order entry it lacks. The claims and order entries are read for the
+    /// whole batch at once; only what is missing costs a call of its own.
     /// </summary>
     private async Task<RepairResult> RepairDocumentsAsync(IDatabase database, int bucket, RedisValue[] entries)
     {
         var result = new RepairResult();
+        var users = new List<(long Id, User User)>(entries.Length / 2);
         for (var i = 0; i + 1 < entries.Length; i += 2)
         {
             var id = (long)entries[i];
-            if (TryRead(id, entries[i + 1]) is not { } user)
+            if (TryRead(id, entries[i + 1]) is { } user)
             {
-                result += new RepairResult(0, (int)await database.ScriptEvaluateAsync(StoreLayout.QuarantineDocument, new
-                {
-                    data = StoreLayout.Data(bucket),
-                    order = StoreLayout.Order(bucket),
-                    quarantine = StoreLayout.Quarantine(bucket),
-                    id,
-                    expected = entries[i + 1],
-                }));
+                users.Add((id, user));
                 continue;
             }
 
-            var wanted = Wanted(FieldsOf(user));
-            var claims = await Task.WhenAll(wanted.Select(claim => database.StringGetAsync(claim.Key)));
-            var token = Random.Shared.NextInt64().ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-            for (var c = 0; c < wanted.Length; c++)
+            result += new RepairResult(0, (int)await database.ScriptEvaluateAsync(StoreLayout.QuarantineDocument, new
+            {
+                data = StoreLayout.Data(bucket),
+                order = StoreLayout.Order(bucket),
+                quarantine = StoreLayout.Quarantine(bucket),
+                id,
+                expected = entries[i + 1],
+            }));
+        }
+
+        var wanted = users.Select(user => Wanted(FieldsOf(user.User))).ToArray();
+        var claims = await Task.WhenAll(wanted.Select(pair => Task.WhenAll(pair.Select(claim => database.StringGetAsync(claim.Key)))));
+        var listed = users.Count == 0 ? [] : await database.SortedSetScoresAsync(StoreLayout.Order(bucket), [.. users.Select(user => (RedisValue)user.Id)]);
+        var token = Random.Shared.NextInt64().ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        for (var u = 0; u < users.Count; u++)
+        {
+            var id = users[u].Id;
+            for (var c = 0; c < wanted[u].Length; c++)
             {
                 // A value another user holds stays theirs; a leftover older than the grace is taken over.
-                if (StoreLayout.Claim.Parse(claims[c])?.Id != id && (await ClaimOneAsync(id, token, wanted[c])).Held is not null)
+                if (StoreLayout.Claim.Parse(claims[u][c])?.Id != id && (await ClaimOneAsync(id, token, wanted[u][c])).Held is not null)
                 {
                     result += new RepairResult(1, 0);
                 }
             }
 
-            if (await database.SortedSetScoreAsync(StoreLayout.Order(bucket), id) is null)
+            if (listed[u] is null)
             {
                 result += new RepairResult(await ReconcileOrderAsync(database, bucket, id), 0);
             }
