@@ -25,4 +25,17 @@ public static class ProblemAssert
         var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDto>(TestContext.Current.CancellationToken);
         Assert.Equal(fields.Order(StringComparer.Ordinal), problem!.Errors.Keys.Order(StringComparer.Ordinal));
     }
+
+    /// <summary>
+    /// Asserts a write's 503: problem details, a Retry-After, and the <c>outcome</c> member that tells a client
+    /// whether the write may have landed.
+    /// </summary>
+    public static async Task IsUnavailableWriteAsync(HttpResponseMessage response, string outcome)
+    {
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(response.Headers.RetryAfter);
+        var problem = await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>(TestContext.Current.CancellationToken);
+        Assert.Equal(outcome, (string?)problem?["outcome"]);
+    }
 }

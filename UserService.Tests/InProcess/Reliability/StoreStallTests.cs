@@ -101,8 +101,7 @@ public sealed class StoreStallTests
         // The create's first steps only take an id and claim its values: the user it names never appears.
         using (response)
         {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            Assert.Equal("not-applied", await OutcomeOfAsync(response));
+            await ProblemAssert.IsUnavailableWriteAsync(response, "not-applied");
         }
 
         Assert.Equal("[]", await api.GetStringAsync($"/api/users?username={user.Username}", Cancellation));
@@ -132,8 +131,7 @@ public sealed class StoreStallTests
         await database.ExecuteAsync("CLIENT", "PAUSE", (long)Stall.TotalMilliseconds, "WRITE");
         using var response = await api.ReplaceUserAsync(user.Id, new NewUser(user.Username, user.Email, "Renamed"));
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("unknown", await OutcomeOfAsync(response));
+        await ProblemAssert.IsUnavailableWriteAsync(response, "unknown");
     }
 
     [Fact]
@@ -145,12 +143,9 @@ public sealed class StoreStallTests
 
         using var response = await api.PostAsJsonAsync("/api/users", TestUsers.Unique(), Cancellation);
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("not-applied", await OutcomeOfAsync(response));
+        await ProblemAssert.IsUnavailableWriteAsync(response, "not-applied");
     }
 
-    private static async Task<string?> OutcomeOfAsync(HttpResponseMessage response) =>
-        (string?)(await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>(Cancellation))?["outcome"];
 
     /// <summary>
     /// Clients read and create through <paramref name="service"/> while the store stalls once; a create is
