@@ -31,12 +31,18 @@ public sealed partial class UserStore
         var once = idempotency is null ? null : new CreateOnce(StoreLayout.IdempotencyHash(idempotency.Caller, idempotency.Key), Fingerprint(fields));
 
         long? retired = null;
+        long id = 0;
         for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
         {
-            var (id, replay) = await NotAppliedAsync(async () => await NewIdAsync(once, retired));
-            if (replay is { } replayed)
+            if (id == 0)
             {
-                return replayed;
+                var (reserved, replay) = await NotAppliedAsync(async () => await NewIdAsync(once, retired));
+                if (replay is { } replayed)
+                {
+                    return replayed;
+                }
+
+                id = reserved;
             }
 
             var claims = await ClaimAsync(id, Wanted(fields));
@@ -72,10 +78,10 @@ public sealed partial class UserStore
                 case StoreLayout.ScriptAnswer.IdTaken:
                     // The counter went back (a store that lost its last writes): give the claims up, take another id.
                     await ReleaseAsync(claims.Held);
-                    retired = id;
+                    (retired, id) = (id, 0);
                     break;
                 default:
-                    // Late: the next attempt claims again, for the same id.
+                    // Late: the next attempt claims again for the same id, over its own claims.
                     break;
             }
         }

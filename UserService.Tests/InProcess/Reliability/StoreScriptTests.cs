@@ -1,0 +1,67 @@
+using StackExchange.Redis;
+using UserService.Tests.Infrastructure;
+using UserService.Users.Store;
+
+namespace UserService.Tests.InProcess.Reliability;
+
+/// <summary>
+/// The guards a bucket script keeps, asked of the store directly, on both engines: a document whose claims
+/// are older than <see cref="StoreLayout.WriteDeadline"/> by the store's clock is refused, since another
+/// write may take those claims over; an id already in use is refused, since a counter can go back.
+/// </summary>
+public abstract class StoreScriptTests(UserServiceFactory factory)
+{
+    private static readonly long Deadline = (long)StoreLayout.WriteDeadline.TotalMilliseconds;
+
+    [Fact]
+    public async Task DocumentOfAWriteWhoseClaimsAreOlderThanTheDeadlineIsRefusedAndNotWritten()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        var database = redis.GetDatabase();
+        var id = await database.StringIncrementAsync(StoreLayout.NextId);
+
+        var late = await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database) - Deadline - 1_000);
+        var inTime = await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database));
+
+        Assert.Equal(nameof(StoreLayout.ScriptAnswer.Late), late);
+        Assert.Equal(nameof(StoreLayout.ScriptAnswer.Applied), inTime);
+    }
+
+    [Fact]
+    public async Task DocumentForAnIdInUseIsRefused()
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        var database = redis.GetDatabase();
+        var id = await database.StringIncrementAsync(StoreLayout.NextId);
+        await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database));
+
+        var again = await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database));
+
+        Assert.Equal(nameof(StoreLayout.ScriptAnswer.IdTaken), again);
+    }
+
+    private static async Task<string?> InsertAsync(IDatabase database, long id, long claimedAt) =>
+        (string?)await database.ScriptEvaluateAsync(StoreLayout.Insert, new
+        {
+            data = StoreLayout.DataOf(id),
+            order = StoreLayout.Order(StoreLayout.BucketOf(id)),
+            id,
+            document = StoreSeed.Document(StoreSeed.User(id)),
+            claimedAt,
+            deadline = Deadline,
+        });
+
+    /// <summary>The store's clock in milliseconds, as its scripts read it.</summary>
+    private static async Task<long> StoreTimeAsync(IDatabase database)
+    {
+        var time = (RedisResult[])(await database.ExecuteAsync("TIME"))!;
+        return (long)time[0] * 1000 + (long)time[1] / 1000;
+    }
+}
+
+public sealed class StoreScriptsOnGarnetTests(GarnetUserService factory) : StoreScriptTests(factory), IClassFixture<GarnetUserService>;
+
+public sealed class StoreScriptsOnRedisServerTests(StoreScriptsOnRedisServerTests.Service factory) : StoreScriptTests(factory), IClassFixture<StoreScriptsOnRedisServerTests.Service>
+{
+    public sealed class Service(RedisStoreServer store) : UserServiceFactory(store);
+}
