@@ -37,7 +37,7 @@ public sealed class SlowStoreAtStartTests
         var afterwards = await Eventually.MatchAsync(cancellation => Eventually.ProbeAsync(management, "/health", cancellation), status => status == HttpStatusCode.OK, Bound);
         using var api = service.CreateApiClient();
         var seeded = await Eventually.MatchAsync(
-            cancellation => api.GetFromJsonAsync<UserDto[]>("/api/users", cancellation), users => users?.Length > 0, Bound);
+            cancellation => api.GetFromJsonAsync<UserDto[]>("/api/users", cancellation), users => users?.Length >= 2, Bound);
 
         Assert.True(stalled.Elapsed >= Stall, $"The store was stalled for {stalled.Elapsed} only.");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, whileStalled);

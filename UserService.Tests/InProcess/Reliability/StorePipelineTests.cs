@@ -70,6 +70,19 @@ public sealed class StorePipelineTests(GarnetUserService factory) : IClassFixtur
     }
 
     [Fact]
+    public void CommandBegunOnAConnectionJustClosedIsUnavailableAndNothingWasApplied()
+    {
+        // What StackExchange.Redis throws when it writes to a connection a failover closed under it.
+        var closed = new InvalidOperationException("Writing is not allowed after writer was completed.") { Source = "System.IO.Pipelines" };
+
+        var unavailable = StoreUnavailableException.From(closed);
+
+        Assert.NotNull(unavailable);
+        Assert.False(unavailable.MayHaveApplied);
+        Assert.Null(StoreUnavailableException.From(new InvalidOperationException("A bug of the service's own.")));
+    }
+
+    [Fact]
     public void StoreThatRefusesACommandAsWrongIsABugNotAnOutage() =>
         Assert.Null(StoreUnavailableException.From(new RedisServerException("ERR unknown command 'FOO'")));
 

@@ -149,6 +149,8 @@ public sealed class StoreUnavailableException(bool mayHaveApplied, TimeSpan? ret
         RedisTimeoutException { Commandstatus: CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog } => new(false, null, exception),
         // The store answered, and refused: it did nothing.
         RedisServerException refusal when IsTransientRefusal(refusal) => new(false, null, exception),
+        // The client began a command on a connection that a failover had just closed: nothing was sent.
+        InvalidOperationException { Source: "System.IO.Pipelines" } => new(false, null, exception),
         // Sent, or cut off while it was on its way: the store may have applied it.
         RedisConnectionException or RedisTimeoutException or TimeoutException or OperationCanceledException => new(true, null, exception),
         AggregateException aggregate => aggregate.InnerExceptions.Select(From).FirstOrDefault(found => found is not null),
