@@ -83,6 +83,17 @@ public sealed class StorePipelineTests(GarnetUserService factory) : IClassFixtur
     }
 
     [Fact]
+    public void ConnectionResetUnderACommandIsUnavailableAndTheCommandMayHaveBeenApplied()
+    {
+        var reset = new IOException("Connection reset by peer", new System.Net.Sockets.SocketException(104));
+
+        var unavailable = StoreUnavailableException.From(reset);
+
+        Assert.NotNull(unavailable);
+        Assert.True(unavailable.MayHaveApplied);
+    }
+
+    [Fact]
     public void StoreThatRefusesACommandAsWrongIsABugNotAnOutage() =>
         Assert.Null(StoreUnavailableException.From(new RedisServerException("ERR unknown command 'FOO'")));
 

@@ -40,6 +40,7 @@ public static class StoreResilience
             ShouldHandle = new PredicateBuilder()
                 .Handle<RedisConnectionException>()
                 .Handle<RedisTimeoutException>()
+                .Handle<IOException>()
                 .Handle<RedisServerException>(StoreUnavailableException.IsTransientRefusal),
             FailureRatio = 0.5,
             MinimumThroughput = 4,
@@ -151,8 +152,9 @@ public sealed class StoreUnavailableException(bool mayHaveApplied, TimeSpan? ret
         RedisServerException refusal when IsTransientRefusal(refusal) => new(false, null, exception),
         // The client began a command on a connection that a failover had just closed: nothing was sent.
         InvalidOperationException { Source: "System.IO.Pipelines" } => new(false, null, exception),
-        // Sent, or cut off while it was on its way: the store may have applied it.
-        RedisConnectionException or RedisTimeoutException or TimeoutException or OperationCanceledException => new(true, null, exception),
+        // Sent, or cut off while it was on its way: the store may have applied it. A connection reset that
+        // reaches the caller as it is (the client lets one through while a failover closes the socket) too.
+        RedisConnectionException or RedisTimeoutException or TimeoutException or OperationCanceledException or IOException => new(true, null, exception),
         AggregateException aggregate => aggregate.InnerExceptions.Select(From).FirstOrDefault(found => found is not null),
         _ => null,
     };
