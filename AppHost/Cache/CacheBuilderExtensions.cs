@@ -113,24 +113,37 @@ public static class CacheBuilderExtensions
     }
 
     private static IResourceBuilder<LocalCacheResource> AddRedisServer(
-        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password, string dataDirectory)
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> password, string dataDirectory) =>
+        builder.AddRedisServerProcess(new LocalCacheResource(name, CacheEngine.RedisServer, "/bin/sh", dataDirectory, password.Resource));
+
+    /// <summary>
+    /// A redis-server process with the single node's flags and <paramref name="flags"/> after them, and its
+    /// configuration lines (<c>requirepass</c>, and <paramref name="settings"/>) on its standard input. The
+    /// password travels in a variable and reaches it that way, so it shows up in neither the dashboard's view
+    /// of the arguments nor the process list.
+    /// </summary>
+    internal static IResourceBuilder<LocalCacheResource> AddRedisServerProcess(
+        this IDistributedApplicationBuilder builder,
+        LocalCacheResource resource,
+        string[]? flags = null,
+        string[]? settings = null,
+        Func<IResourceBuilder<LocalCacheResource>, IResourceBuilder<LocalCacheResource>>? endpoint = null)
     {
-        // The password travels in a variable and reaches redis-server as configuration on its standard
-        // input, so it shows up in neither the dashboard's view of the arguments nor the process list.
         var launch = $"""
-            exec redis-server - {string.Join(' ', EngineFlags.Listen("\"$CACHE_PORT\""))} --protected-mode yes {string.Join(' ', EngineFlags.RedisServerDurability("\"$CACHE_DATA\""))} <<EOF
+            exec redis-server - {string.Join(' ', EngineFlags.Listen("\"$CACHE_PORT\""))} --protected-mode yes {string.Join(' ', EngineFlags.RedisServerDurability("\"$CACHE_DATA\""))} {string.Join(' ', flags ?? [])} <<EOF
             requirepass "$CACHE_PASSWORD"
+            {string.Join('\n', settings ?? [])}
             EOF
             """;
 
-        return builder.AddLocalCache(new LocalCacheResource(name, CacheEngine.RedisServer, "/bin/sh", dataDirectory, password.Resource))
+        return builder.AddLocalCache(resource, endpoint)
             .WithArgs("-c", launch)
             .WithEnvironment(context =>
             {
-                var resource = (LocalCacheResource)context.Resource;
-                context.EnvironmentVariables["CACHE_PORT"] = resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort);
-                context.EnvironmentVariables["CACHE_DATA"] = resource.DataDirectory;
-                context.EnvironmentVariables["CACHE_PASSWORD"] = resource.PasswordParameter;
+                var local = (LocalCacheResource)context.Resource;
+                context.EnvironmentVariables["CACHE_PORT"] = local.PrimaryEndpoint.Property(EndpointProperty.TargetPort);
+                context.EnvironmentVariables["CACHE_DATA"] = local.DataDirectory;
+                context.EnvironmentVariables["CACHE_PASSWORD"] = local.PasswordParameter;
             });
     }
 

@@ -107,33 +107,18 @@ public static class RedisClusterBuilderExtensions
     }
 
     private static IResourceBuilder<LocalCacheResource> AddClusterNode(
-        this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<ParameterResource> password, string dataDirectory)
-    {
-        // As the single-node redis-server: the password reaches it on its standard input, never in its arguments.
-        var launch = $"""
-            exec redis-server - {string.Join(' ', EngineFlags.Listen("\"$CACHE_PORT\""))} --protected-mode yes {string.Join(' ', EngineFlags.RedisServerDurability("\"$CACHE_DATA\""))} {string.Join(' ', EngineFlags.RedisClusterNode)} <<EOF
-            requirepass "$CACHE_PASSWORD"
-            masterauth "$CACHE_PASSWORD"
-            EOF
-            """;
-
-        return builder.AddLocalCache(
-                new LocalCacheResource(name, CacheEngine.Cluster, "/bin/sh", dataDirectory, password.Resource),
-                endpoint => endpoint.WithEndpoint(LocalCacheResource.PrimaryEndpointName, annotation =>
-                {
-                    annotation.Port = port;
-                    annotation.TargetPort = port;
-                    annotation.IsProxied = false;
-                }))
-            .WithArgs("-c", launch)
-            .WithEnvironment(context =>
+        this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<ParameterResource> password, string dataDirectory) =>
+        // As the single-node redis-server, in cluster mode; replicas authenticate to their primary with the password.
+        builder.AddRedisServerProcess(
+            new LocalCacheResource(name, CacheEngine.Cluster, "/bin/sh", dataDirectory, password.Resource),
+            flags: EngineFlags.RedisClusterNode,
+            settings: ["masterauth \"$CACHE_PASSWORD\""],
+            endpoint: node => node.WithEndpoint(LocalCacheResource.PrimaryEndpointName, annotation =>
             {
-                var resource = (LocalCacheResource)context.Resource;
-                context.EnvironmentVariables["CACHE_PORT"] = resource.PrimaryEndpoint.Property(EndpointProperty.TargetPort);
-                context.EnvironmentVariables["CACHE_DATA"] = resource.DataDirectory;
-                context.EnvironmentVariables["CACHE_PASSWORD"] = resource.PasswordParameter;
-            });
-    }
+                annotation.Port = port;
+                annotation.TargetPort = port;
+                annotation.IsProxied = false;
+            }));
 
     /// <summary>
     /// Forms the cluster from nodes that know only themselves; nodes that know each other already (a restart)

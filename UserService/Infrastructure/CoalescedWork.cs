@@ -17,6 +17,10 @@ public abstract class CoalescedWork(ILogger logger) : BackgroundService
 
     public void Request() => requests.Writer.TryWrite(true);
 
+    /// <summary>Asks for a run once <paramref name="delay"/> has passed, unless the host stops first.</summary>
+    protected void RequestAfter(TimeSpan delay, TimeProvider time, CancellationToken stoppingToken) =>
+        _ = Task.Delay(delay, time, stoppingToken).ContinueWith(_ => Request(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+
     protected abstract Task RunAsync(CancellationToken stoppingToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -29,9 +29,7 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
         // A create's id and claims, without the document that would have followed them.
-        var id = await database.StringIncrementAsync(StoreLayout.NextId);
-        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id));
-        await database.StringSetAsync(StoreLayout.EmailClaim(ghost.Email), StoreSeed.Claim(id));
+        var id = await CreateCutShortAsync(database, ghost);
 
         Assert.Equal(HttpStatusCode.NotFound, (await Api.GetAsync($"/api/users/{id}", Cancellation)).StatusCode);
         Assert.Empty(await FindAsync($"username={ghost.Username}"));
@@ -47,9 +45,7 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         var ghost = TestUsers.Unique();
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
-        var id = await database.StringIncrementAsync(StoreLayout.NextId);
-        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id));
-        await database.StringSetAsync(StoreLayout.EmailClaim(ghost.Email), StoreSeed.Claim(id));
+        await CreateCutShortAsync(database, ghost);
 
         var (_, created) = await Api.CreateAsync(ghost);
 
@@ -186,11 +182,22 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         return id;
     }
 
-    /// <summary>Sets the user's claims back to long ago, as they are once the grace has passed.</summary>
-    private static async Task AgeClaimsAsync(IDatabase database, UserDto user)
+    /// <summary>A create cut short after its claims: a new id, and the user's values claimed for it long ago.</summary>
+    private static async Task<long> CreateCutShortAsync(IDatabase database, NewUser user)
     {
-        await database.StringSetAsync(StoreLayout.UsernameClaim(user.Username.ToLowerInvariant()), StoreSeed.Claim(user.Id));
-        await database.StringSetAsync(StoreLayout.EmailClaim(user.Email.ToLowerInvariant()), StoreSeed.Claim(user.Id));
+        var id = await database.StringIncrementAsync(StoreLayout.NextId);
+        await ClaimLongAgoAsync(database, id, user.Username, user.Email);
+        return id;
+    }
+
+    /// <summary>Sets the user's claims back to long ago, as they are once the grace has passed.</summary>
+    private static Task AgeClaimsAsync(IDatabase database, UserDto user) =>
+        ClaimLongAgoAsync(database, user.Id, user.Username, user.Email);
+
+    private static async Task ClaimLongAgoAsync(IDatabase database, long id, string username, string email)
+    {
+        await database.StringSetAsync(StoreLayout.UsernameClaim(username.ToLowerInvariant()), StoreSeed.Claim(id));
+        await database.StringSetAsync(StoreLayout.EmailClaim(email.ToLowerInvariant()), StoreSeed.Claim(id));
     }
 
     private const string UnreadableDocument = "{\"username\": [";

@@ -56,7 +56,7 @@ internal sealed class StoreMigration(
     /// <summary>How long start waits to learn that the store needs no migration, before it leaves that to the background.</summary>
     private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(5);
 
-    private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private readonly StoreLease lease = new(StoreLayout.MigrationLease, options.Value.Lease);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -106,10 +106,10 @@ internal sealed class StoreMigration(
             return;
         }
 
-        if (!await HoldLeaseAsync(database))
+        if (!await lease.HoldAsync(database))
         {
             // Another replica migrates: look again once its lease could have lapsed, in case it stopped.
-            _ = Task.Delay(options.Value.Lease, time, stoppingToken).ContinueWith(_ => Request(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            RequestAfter(lease.Duration, time, stoppingToken);
             return;
         }
 
@@ -121,7 +121,7 @@ internal sealed class StoreMigration(
         }
         finally
         {
-            await database.ScriptEvaluateAsync(StoreLayout.ReleaseLease, new { lease = StoreLayout.MigrationLease, owner });
+            await lease.ReleaseAsync(database);
         }
     }
 
@@ -169,7 +169,7 @@ internal sealed class StoreMigration(
                 var (moved, quarantined) = await store.MoveLegacyUsersAsync(entries);
                 await database.HashIncrementAsync(StoreLayout.Migration, "moved", moved);
                 await database.HashIncrementAsync(StoreLayout.Migration, "quarantined", quarantined);
-                if (!await HoldLeaseAsync(database))
+                if (!await lease.HoldAsync(database))
                 {
                     throw new InvalidOperationException("The store migration's lease passed to another replica; it continues there.");
                 }
@@ -191,8 +191,4 @@ internal sealed class StoreMigration(
         var counts = await database.HashGetAsync(StoreLayout.Migration, ["moved", "quarantined"]);
         logger.MigrationDone(StoreLayout.CurrentLayout, (long)counts[0], (long)counts[1]);
     }
-
-    private async Task<bool> HoldLeaseAsync(IDatabase database) =>
-        (int)await database.ScriptEvaluateAsync(
-            StoreLayout.HoldLease, new { lease = StoreLayout.MigrationLease, owner, ttl = (long)options.Value.Lease.TotalMilliseconds }) == 1;
 }

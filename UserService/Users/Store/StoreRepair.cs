@@ -39,7 +39,7 @@ internal sealed class StoreRepair(
     IConnectionMultiplexer redis, UserStore store, StoreLayoutGate gate, IOptions<StoreRepairOptions> options, TimeProvider time, ILogger<StoreRepair> logger)
     : CoalescedWork(logger)
 {
-    private readonly string owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    private readonly StoreLease lease = new(StoreLayout.RepairLease, options.Value.Lease);
     private bool forced = options.Value.Force;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -67,10 +67,10 @@ internal sealed class StoreRepair(
             return;
         }
 
-        if (!await HoldLeaseAsync(database))
+        if (!await lease.HoldAsync(database))
         {
             // Another replica repairs: look again once its lease could have lapsed, in case it stopped.
-            _ = Task.Delay(options.Value.Lease, time, stoppingToken).ContinueWith(_ => Request(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            RequestAfter(lease.Duration, time, stoppingToken);
             return;
         }
 
@@ -86,7 +86,7 @@ internal sealed class StoreRepair(
         }
         finally
         {
-            await database.ScriptEvaluateAsync(StoreLayout.ReleaseLease, new { lease = StoreLayout.RepairLease, owner });
+            await lease.ReleaseAsync(database);
         }
     }
 
@@ -128,7 +128,7 @@ internal sealed class StoreRepair(
             scanned += entries;
             await database.HashSetAsync(StoreLayout.Repair, [new("phase", position.Phase.ToString()), new("part", position.Part), new("cursor", position.Cursor)]);
             await database.HashIncrementAsync(StoreLayout.Repair, "scanned", entries);
-            if (!await HoldLeaseAsync(database))
+            if (!await lease.HoldAsync(database))
             {
                 throw new InvalidOperationException("The store repair's lease passed to another replica; it continues there.");
             }
@@ -148,10 +148,6 @@ internal sealed class StoreRepair(
         }
     }
 
-    private async Task<bool> HoldLeaseAsync(IDatabase database) =>
-        (int)await database.ScriptEvaluateAsync(
-            StoreLayout.HoldLease, new { lease = StoreLayout.RepairLease, owner, ttl = (long)options.Value.Lease.TotalMilliseconds }) == 1;
-
     /// <summary>
     /// The store process's run id, new each time it starts. A store that does not tell it gets a run of this
     /// replica's own: each replica then repairs once when it starts, as before there was a record.
@@ -165,7 +161,7 @@ internal sealed class StoreRepair(
         var runs = primaries.Count == 0
             ? [(string?)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.StoreRun)]
             : await Task.WhenAll(primaries.Select(async primary => (string?)await primary.ExecuteAsync("EVAL", StoreLayout.StoreRun.ExecutableScript, 0)));
-        return runs.Any(string.IsNullOrEmpty) ? $"unknown:{owner}" : string.Join(',', runs);
+        return runs.Any(string.IsNullOrEmpty) ? $"unknown:{lease.Owner}" : string.Join(',', runs);
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs args)
