@@ -47,4 +47,10 @@ internal static partial class UsersLog
 
     [LoggerMessage(EventId = 1016, Level = LogLevel.Information, Message = "Store migration to layout {Layout} done: {Moved} users moved, {Quarantined} quarantined")]
     public static partial void MigrationDone(this ILogger logger, string layout, long moved, long quarantined);
+
+    [LoggerMessage(EventId = 1017, Level = LogLevel.Warning, Message = "The store's circuit breaker opened after {Failures} of {Calls} store calls failed: calls fail at once for {BreakDuration}")]
+    public static partial void StoreBreakerOpened(this ILogger logger, int failures, int calls, TimeSpan breakDuration);
+
+    [LoggerMessage(EventId = 1018, Level = LogLevel.Information, Message = "The store's circuit breaker closed: a trial call reached the store")]
+    public static partial void StoreBreakerClosed(this ILogger logger);
 }

@@ -17,6 +17,7 @@ public sealed class UsersTelemetry : IDisposable
     private readonly Counter<long> deleted;
     private readonly Counter<long> unreadable;
     private readonly Counter<long> unreplicated;
+    private readonly Counter<long> breakerOpened;
     private readonly Histogram<double> storeDuration;
 
     public UsersTelemetry(IMeterFactory meterFactory)
@@ -29,6 +30,8 @@ public sealed class UsersTelemetry : IDisposable
             "userservice.store.unreadable_documents", "{document}", "Stored user documents that could not be read, each time one was met.");
         unreplicated = meter.CreateCounter<long>(
             "userservice.store.unreplicated_writes", "{write}", "Writes that fewer store replicas confirmed than acknowledging them needs: each answered 503.");
+        breakerOpened = meter.CreateCounter<long>(
+            "userservice.store.breaker.openings", "{opening}", "Times the store's circuit breaker opened: calls to the store failed at once until it closed.");
         storeDuration = meter.CreateHistogram<double>(
             "userservice.store.operation.duration", "s", "Duration of user store operations, Redis round trips included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
@@ -43,6 +46,8 @@ public sealed class UsersTelemetry : IDisposable
     public void UnreadableDocument() => unreadable.Add(1);
 
     public void ReplicationTimedOut() => unreplicated.Add(1);
+
+    public void StoreBreakerOpened() => breakerOpened.Add(1);
 
     /// <summary>
     /// A client span named after the store operation, under the request's span, where the Redis client's

@@ -1,29 +1,25 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.Registry;
-using Polly.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
-using UserService.Tests.Infrastructure;
+using UserService.Users;
 using UserService.Users.Store;
 
 namespace UserService.Tests.InProcess.Reliability;
 
-/// <summary>Store calls go through a circuit breaker, which opens on store failures and on nothing else, around a timeout.</summary>
-public sealed class StorePipelineTests(GarnetUserService factory) : IClassFixture<GarnetUserService>
+/// <summary>
+/// Store calls go through a circuit breaker, which opens on store failures and on nothing else, lets one call
+/// try the store after its break, and counts only the last few seconds; the Redis client bounds each call.
+/// </summary>
+public sealed class StorePipelineTests
 {
-    private ResiliencePipeline Pipeline =>
-        factory.Services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(StoreResilience.PipelineName);
+    private static readonly RedisConnectionException StoreDown = new(ConnectionFailureType.SocketFailure, "store down");
 
-    [Fact]
-    public void PipelineIsOneCircuitBreakerWithTheDocumentedSettings()
-    {
-        var breaker = Assert.IsType<CircuitBreakerStrategyOptions>(Assert.Single(Pipeline.GetPipelineDescriptor().Strategies).Options);
+    private readonly ManualClock clock = new();
+    private readonly IMeterFactory meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+    private readonly StoreBreaker breaker;
 
-        Assert.Equal(StoreResilience.BreakDuration, breaker.BreakDuration);
-        Assert.Equal(0.5, breaker.FailureRatio);
-        Assert.Equal(TimeSpan.FromSeconds(5), breaker.SamplingDuration);
-    }
+    public StorePipelineTests() => breaker = new StoreBreaker(clock, new UsersTelemetry(meters), NullLogger<StoreBreaker>.Instance);
 
     [Fact]
     public void RedisClientGivesUpOnACallBeforeTheTwoSecondsACallerWaits()
@@ -39,20 +35,110 @@ public sealed class StorePipelineTests(GarnetUserService factory) : IClassFixtur
     [Fact]
     public async Task BreakerOpensAfterRedisFailuresAndThenFailsFastWithoutCallingTheStore()
     {
-        var pipeline = Pipeline;
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < StoreBreaker.MinimumThroughput; i++)
         {
-            await Assert.ThrowsAsync<RedisConnectionException>(async () => await pipeline.ExecuteAsync<int>(
-                _ => throw new RedisConnectionException(ConnectionFailureType.SocketFailure, "store down"), TestContext.Current.CancellationToken));
+            await FailAsync();
         }
 
         var called = false;
-        await Assert.ThrowsAsync<BrokenCircuitException>(async () => await pipeline.ExecuteAsync(_ =>
+        var refused = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await breaker.CallStoreAsync(() =>
         {
             called = true;
-            return ValueTask.FromResult(0);
-        }, TestContext.Current.CancellationToken));
+            return Task.FromResult(0);
+        }));
+
         Assert.False(called);
+        Assert.False(refused.MayHaveApplied);
+        Assert.Equal(StoreResilience.BreakDuration, refused.RetryAfter);
+    }
+
+    [Fact]
+    public async Task BreakerStaysClosedWhileFewerThanHalfOfTheRecentCallsFail()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await SucceedAsync();
+        }
+
+        for (var i = 0; i < 4; i++)
+        {
+            await FailAsync();
+        }
+
+        Assert.True(breaker.IsClosed);
+
+        await FailAsync();
+
+        Assert.False(breaker.IsClosed);
+    }
+
+    [Fact]
+    public async Task BreakerForgetsFailuresOlderThanItsSamplingDuration()
+    {
+        for (var i = 0; i < StoreBreaker.MinimumThroughput - 1; i++)
+        {
+            await FailAsync();
+        }
+
+        clock.Advance(StoreBreaker.SamplingDuration + TimeSpan.FromSeconds(1));
+        await FailAsync();
+
+        Assert.True(breaker.IsClosed);
+    }
+
+    [Fact]
+    public async Task AfterItsBreakOneCallTriesTheStoreAndItsSuccessClosesTheBreaker()
+    {
+        await OpenAsync();
+        clock.Advance(StoreResilience.BreakDuration);
+
+        var answer = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var trial = breaker.CallStoreAsync(() => answer.Task).AsTask();
+        var meanwhile = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await breaker.CallStoreAsync(() => Task.FromResult(0)));
+        answer.SetResult(1);
+
+        Assert.Equal(1, await trial);
+        Assert.False(meanwhile.MayHaveApplied);
+        Assert.True(breaker.IsClosed);
+        Assert.Equal(2, await breaker.CallStoreAsync(() => Task.FromResult(2)));
+    }
+
+    [Fact]
+    public async Task TrialCallThatFailsOpensTheBreakerForAnotherBreak()
+    {
+        await OpenAsync();
+        clock.Advance(StoreResilience.BreakDuration);
+
+        await FailAsync();
+        var refused = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await breaker.CallStoreAsync(() => Task.FromResult(0)));
+        clock.Advance(StoreResilience.BreakDuration);
+
+        Assert.Equal(StoreResilience.BreakDuration, refused.RetryAfter);
+        Assert.Equal(3, await breaker.CallStoreAsync(() => Task.FromResult(3)));
+    }
+
+    [Fact]
+    public async Task EachOpeningIsCountedInTheServiceMetrics()
+    {
+        long openings = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "userservice.store.breaker.openings")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref openings, value));
+        listener.Start();
+
+        await OpenAsync();
+        clock.Advance(StoreResilience.BreakDuration);
+        await FailAsync();
+
+        Assert.Equal(2, Interlocked.Read(ref openings));
     }
 
     [Theory]
@@ -100,18 +186,42 @@ public sealed class StorePipelineTests(GarnetUserService factory) : IClassFixtur
     [Fact]
     public async Task FailuresThatAreNotAboutTheStoreDoNotCount()
     {
-        var breaker = Assert.IsType<CircuitBreakerStrategyOptions>(Pipeline.GetPipelineDescriptor().Strategies.Single().Options);
-        var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+        for (var i = 0; i < 10; i++)
+        {
+            await Assert.ThrowsAsync<InvalidDataException>(async () => await breaker.CallStoreAsync<int>(() => throw new InvalidDataException("corrupt document")));
 
-        var handlesTimeout = await breaker.ShouldHandle(new CircuitBreakerPredicateArguments<object>(
-            context, Outcome.FromException<object>(new RedisTimeoutException("slow", CommandStatus.Sent))));
-        var handlesShortBound = await breaker.ShouldHandle(new CircuitBreakerPredicateArguments<object>(
-            context, Outcome.FromException<object>(new TimeoutException())));
-        var handlesBug = await breaker.ShouldHandle(new CircuitBreakerPredicateArguments<object>(
-            context, Outcome.FromException<object>(new InvalidDataException("corrupt document"))));
+            // What the output cache's own short bound throws: a slow answer, not an outage.
+            await Assert.ThrowsAsync<StoreUnavailableException>(async () => await breaker.CallStoreAsync<int>(() => throw new TimeoutException()));
+        }
 
-        Assert.True(handlesTimeout);
-        Assert.False(handlesShortBound);
-        Assert.False(handlesBug);
+        Assert.True(breaker.IsClosed);
+        Assert.True(StoreBreaker.IsStoreFailure(new RedisTimeoutException("slow", CommandStatus.Sent)));
+        Assert.True(StoreBreaker.IsStoreFailure(new RedisServerException("CLUSTERDOWN The cluster is down")));
+        Assert.False(StoreBreaker.IsStoreFailure(new RedisServerException("ERR unknown command 'FOO'")));
+    }
+
+    private async Task OpenAsync()
+    {
+        while (breaker.IsClosed)
+        {
+            await FailAsync();
+        }
+    }
+
+    private async Task FailAsync() =>
+        await Assert.ThrowsAsync<StoreUnavailableException>(async () => await breaker.CallStoreAsync<int>(() => throw StoreDown));
+
+    private async Task SucceedAsync() => Assert.Equal(1, await breaker.CallStoreAsync(() => Task.FromResult(1)));
+
+    /// <summary>Time that moves only when a test moves it.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
     }
 }

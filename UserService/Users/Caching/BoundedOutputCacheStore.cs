@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
-using Polly;
 using StackExchange.Redis;
 using UserService.Users.Store;
 
@@ -20,7 +19,7 @@ namespace UserService.Users.Caching;
 /// </summary>
 internal sealed class BoundedOutputCacheStore(
     IOutputCacheStore inner,
-    ResiliencePipeline pipeline,
+    StoreBreaker breaker,
     IConnectionMultiplexer redis,
     TimeProvider clock,
     IOptions<CachingOptions> options,
@@ -34,13 +33,13 @@ internal sealed class BoundedOutputCacheStore(
     public static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(100);
 
     public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken) =>
-        await pipeline.CallStoreAsync(() => inner.GetAsync(key, cancellationToken).AsTask().WaitAsync(Timeout, cancellationToken));
+        await breaker.CallStoreAsync(() => inner.GetAsync(key, cancellationToken).AsTask().WaitAsync(Timeout, cancellationToken));
 
     public async ValueTask SetAsync(string key, byte[] value, string[]? tags, TimeSpan validFor, CancellationToken cancellationToken)
     {
         try
         {
-            await pipeline.CallStoreAsync(async () =>
+            await breaker.CallStoreAsync(async () =>
             {
                 if (!await TryCountAsync(value.Length).WaitAsync(Timeout, cancellationToken))
                 {
@@ -71,7 +70,7 @@ internal sealed class BoundedOutputCacheStore(
     }
 
     public async ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken) =>
-        await pipeline.CallStoreAsync(async () =>
+        await breaker.CallStoreAsync(async () =>
         {
             await inner.EvictByTagAsync(tag, cancellationToken);
             return true;

@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.OutputCaching.StackExchangeRedis;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
-using Polly.Registry;
 using StackExchange.Redis;
 using UserService.Users.Store;
 
@@ -35,13 +34,13 @@ public static class CachingExtensions
             options.MaximumBodySize = MaximumAnswerBytes;
         });
 
-        // Every call to the cache's store goes through the store's pipeline, as the users' own calls do.
+        // Every call to the cache's store goes through the store's breaker, as the users' own calls do.
         var redisStore = builder.Services.Last(service => service.ServiceType == typeof(IOutputCacheStore));
         builder.Services.Remove(redisStore);
         builder.Services.AddSingleton<IOutputCacheStore>(services => new BoundedOutputCacheStore(
             redisStore.ImplementationFactory?.Invoke(services) as IOutputCacheStore
                 ?? (IOutputCacheStore)ActivatorUtilities.CreateInstance(services, redisStore.ImplementationType!),
-            services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(StoreResilience.PipelineName),
+            services.GetRequiredService<StoreBreaker>(),
             services.GetRequiredService<IConnectionMultiplexer>(),
             TimeProvider.System,
             services.GetRequiredService<IOptions<CachingOptions>>(),

@@ -1,7 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
-using Polly;
-using Polly.CircuitBreaker;
 using StackExchange.Redis;
 
 namespace UserService.Users.Store;
@@ -14,8 +12,6 @@ namespace UserService.Users.Store;
 /// </summary>
 public static class StoreResilience
 {
-    public const string PipelineName = "user-store";
-
     /// <summary>The member of a write's 503 that says whether it was applied: <c>not-applied</c> or <c>unknown</c>.</summary>
     public const string OutcomeMember = "outcome";
 
@@ -33,38 +29,47 @@ public static class StoreResilience
 
     public static IHostApplicationBuilder AddStoreResilience(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddResiliencePipeline(PipelineName, pipeline => pipeline.AddCircuitBreaker(new CircuitBreakerStrategyOptions
-        {
-            // The store's own failures only: a cache lookup given up after its short bound is a slow answer,
-            // not an outage, and must not stop the calls that matter.
-            ShouldHandle = new PredicateBuilder()
-                .Handle<RedisConnectionException>()
-                .Handle<RedisTimeoutException>()
-                .Handle<IOException>()
-                .Handle<RedisServerException>(StoreUnavailableException.IsTransientRefusal),
-            FailureRatio = 0.5,
-            MinimumThroughput = 4,
-            SamplingDuration = TimeSpan.FromSeconds(5),
-            BreakDuration = BreakDuration,
-        }));
+        builder.Services.AddSingleton<StoreBreaker>();
         builder.Services.AddExceptionHandler<StoreUnavailableHandler>();
 
         return builder;
     }
 
     /// <summary>
-    /// Runs one store call through <paramref name="pipeline"/>. Any failure that says the store is unavailable
+    /// Runs one store call through <paramref name="breaker"/>. Any failure that says the store is unavailable
     /// becomes a <see cref="StoreUnavailableException"/>, which the service answers with 503.
     /// </summary>
-    public static async ValueTask<T> CallStoreAsync<T>(this ResiliencePipeline pipeline, Func<Task<T>> call)
+    public static async ValueTask<T> CallStoreAsync<T>(this StoreBreaker breaker, Func<Task<T>> call)
     {
+        if (!breaker.TryEnter(out var retryAfter))
+        {
+            throw new StoreUnavailableException(mayHaveApplied: false, retryAfter);
+        }
+
         try
         {
-            return await pipeline.ExecuteAsync(static (call, _) => new ValueTask<T>(call()), call);
+            var result = await call();
+            breaker.Succeeded();
+            return result;
         }
-        catch (Exception exception) when (StoreUnavailableException.From(exception) is { } unavailable)
+        catch (Exception exception)
         {
-            throw unavailable;
+            // A failure of the caller's own (a bug, a document that cannot be read) says nothing about the store.
+            if (StoreBreaker.IsStoreFailure(exception))
+            {
+                breaker.Failed();
+            }
+            else
+            {
+                breaker.Succeeded();
+            }
+
+            if (StoreUnavailableException.From(exception) is { } unavailable)
+            {
+                throw unavailable;
+            }
+
+            throw;
         }
     }
 
@@ -123,7 +128,7 @@ public static class StoreResilience
 /// The store could not be asked, or did not answer in time. <see cref="MayHaveApplied"/> is false only when
 /// the command certainly never reached the store: the breaker was open, or no connection was up to send it.
 /// </summary>
-public sealed class StoreUnavailableException(bool mayHaveApplied, TimeSpan? retryAfter, Exception cause)
+public sealed class StoreUnavailableException(bool mayHaveApplied, TimeSpan? retryAfter, Exception? cause = null)
     : Exception("The user store is unavailable.", cause)
 {
     public bool MayHaveApplied { get; } = mayHaveApplied;
@@ -145,7 +150,6 @@ public sealed class StoreUnavailableException(bool mayHaveApplied, TimeSpan? ret
     /// <summary>The outage that <paramref name="exception"/> reports, or null when it is not about the store.</summary>
     public static StoreUnavailableException? From(Exception exception) => exception switch
     {
-        BrokenCircuitException broken => new(mayHaveApplied: false, broken.RetryAfter, exception),
         RedisConnectionException { CommandStatus: CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog } => new(false, null, exception),
         RedisTimeoutException { Commandstatus: CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog } => new(false, null, exception),
         // The store answered, and refused: it did nothing.

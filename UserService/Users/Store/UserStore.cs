@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using Polly;
-using Polly.Registry;
 using StackExchange.Redis;
 
 namespace UserService.Users.Store;
@@ -16,16 +14,14 @@ public sealed partial class UserStore(
     IOptions<StoreReplicationOptions> replication,
     TimeProvider clock,
     UsersTelemetry telemetry,
-    ResiliencePipelineProvider<string> resilience,
+    StoreBreaker breaker,
     ILogger<UserStore> logger)
 {
-    private readonly ResiliencePipeline pipeline = resilience.GetPipeline(StoreResilience.PipelineName);
-
     /// <summary>What Retry-After says while the store is being migrated.</summary>
     private static readonly TimeSpan StoreMigrating = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Every Redis call goes through the store's pipeline: a circuit breaker around a timeout. None goes
+    /// Every Redis call goes through the store's circuit breaker, within the client's timeout. None goes
     /// before the store holds the current layout.
     /// </summary>
     private ValueTask<T> CallAsync<T>(Func<IDatabase, Task<T>> call)
@@ -36,7 +32,7 @@ public sealed partial class UserStore(
         }
 
         var database = redis.GetDatabase();
-        return pipeline.CallStoreAsync(() => call(database));
+        return breaker.CallStoreAsync(() => call(database));
     }
 
     public async Task<User?> FindAsync(long id)
