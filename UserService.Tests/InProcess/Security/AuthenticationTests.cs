@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using UserService.Tests.Infrastructure;
 
@@ -101,6 +105,39 @@ public sealed class AuthenticationTests(GarnetUserService factory, GarnetStoreSe
         using var response = await SendAsync("GET", "/api/users", TestTokens.Create(scopes: ["users:write users:read"]));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TokenValidatedAMomentAgoIsAnsweredFromMemoryWithAnIdentityOfItsOwnForEachRequest()
+    {
+        var options = factory.Services.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme);
+        var token = TestTokens.Create(subject: $"early-{Guid.NewGuid():N}");
+
+        var beforeValidation = await ReceiveAsync(options, $"Bearer {token}");
+        var validated = await options.TokenHandlers.Single().ValidateTokenAsync(token, options.TokenValidationParameters);
+        var first = await ReceiveAsync(options, $"Bearer {token}");
+        var second = await ReceiveAsync(options, $"bearer   {token} ");
+        var altered = await ReceiveAsync(options, $"Bearer {token[..^2]}{(token[^2] == 'A' ? 'B' : 'A')}{token[^1]}");
+        var otherScheme = await ReceiveAsync(options, $"Basic {token}");
+
+        Assert.True(validated.IsValid);
+        Assert.Null(beforeValidation.Result);
+        Assert.True(first.Result?.Succeeded);
+        Assert.True(second.Result?.Succeeded);
+        Assert.Equal(validated.ClaimsIdentity.FindFirst("sub")?.Value, first.Principal?.FindFirst("sub")?.Value);
+        Assert.NotSame(first.Principal!.Identity, second.Principal!.Identity);
+        Assert.Null(altered.Result);
+        Assert.Null(otherScheme.Result);
+    }
+
+    /// <summary>What the bearer handler's first event decides for a request with this Authorization header.</summary>
+    private async Task<MessageReceivedContext> ReceiveAsync(JwtBearerOptions options, string authorization)
+    {
+        var http = new DefaultHttpContext { RequestServices = factory.Services };
+        http.Request.Headers.Authorization = authorization;
+        var context = new MessageReceivedContext(http, new AuthenticationScheme(JwtBearerDefaults.AuthenticationScheme, null, typeof(JwtBearerHandler)), options);
+        await options.Events.MessageReceived(context);
+        return context;
     }
 
     [Fact]
