@@ -28,8 +28,26 @@ internal sealed class SharedRateLimiter(
     // Read outside the refill semaphore: ticks, so that a read is never torn.
     private long countLocallyUntilTicks;
 
-    // The local count says when this caller has been idle long enough for the partition to be dropped.
-    public override TimeSpan? IdleDuration => local.IdleDuration;
+    /// <summary>
+    /// How long this caller has asked for nothing: since the end of the last window it asked in, and never
+    /// while a slice is on its way or the local count is in use. The partitioned limiter drops (and disposes)
+    /// a caller's limiter once this passes 10 s. The local count alone is no measure: it is idle whenever the
+    /// store grants the slices, and a busy caller's limiter was dropped every few seconds, failing the
+    /// requests in flight and throwing away the permits it held.
+    /// </summary>
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            if (refill.CurrentCount == 0 || local.IdleDuration is null)
+            {
+                return null;
+            }
+
+            var idle = clock.GetUtcNow() - WindowEnd(Interlocked.Read(ref window));
+            return idle > TimeSpan.Zero ? idle : null;
+        }
+    }
 
     public override RateLimiterStatistics? GetStatistics() => local.GetStatistics();
 
@@ -138,22 +156,19 @@ internal sealed class SharedRateLimiter(
     private DateTimeOffset WindowEnd(long current) =>
         DateTimeOffset.FromUnixTimeMilliseconds((current + 1) * (long)limits.Window.TotalMilliseconds);
 
+    // The refill semaphore is left to the collector: it has no wait handle to free, and a request still
+    // inside AcquireAsyncCore must be able to release it.
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             local.Dispose();
-            refill.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    protected override async ValueTask DisposeAsyncCore()
-    {
-        await local.DisposeAsync();
-        refill.Dispose();
-    }
+    protected override async ValueTask DisposeAsyncCore() => await local.DisposeAsync();
 
     private sealed class Lease(bool isAcquired, TimeSpan? retryAfter) : RateLimitLease
     {
