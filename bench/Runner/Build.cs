@@ -7,7 +7,13 @@ internal static class Build
 {
     public static string GarnetServer => Metadata("GarnetServerPath");
 
-    public static string RepositoryRoot => Metadata("RepositoryRoot");
+    /// <summary>
+    /// The repository the runner was built in, or <c>BENCH_REPOSITORY_ROOT</c>: a copy of it with the same
+    /// Release outputs, where the runner runs from its published folder on a machine without the SDK.
+    /// </summary>
+    public static string RepositoryRoot => Environment.GetEnvironmentVariable("BENCH_REPOSITORY_ROOT") is { Length: > 0 } root
+        ? Path.GetFullPath(root)
+        : Metadata("RepositoryRoot");
 
     public static string Configuration => Metadata("Configuration");
 

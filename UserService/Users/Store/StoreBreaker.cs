@@ -63,9 +63,18 @@ public sealed class StoreBreaker
             return true;
         }
 
+        // Open, as through an outage every call finds it: refused without taking the lock.
+        var now = clock.GetTimestamp();
+        var until = Interlocked.Read(ref blockedUntil);
+        if (now < until)
+        {
+            retryAfter = clock.GetElapsedTime(now, until);
+            return false;
+        }
+
         lock (gate)
         {
-            var now = clock.GetTimestamp();
+            now = clock.GetTimestamp();
             if (state == Closed)
             {
                 return true;
@@ -75,7 +84,7 @@ public sealed class StoreBreaker
             {
                 // This call is the trial; the others wait for its outcome, or for as long again if it never comes.
                 state = HalfOpen;
-                blockedUntil = now + breakTicks;
+                Interlocked.Exchange(ref blockedUntil, now + breakTicks);
                 return true;
             }
 
@@ -98,6 +107,7 @@ public sealed class StoreBreaker
             if (state == HalfOpen)
             {
                 Reset();
+                Interlocked.Exchange(ref blockedUntil, 0);
                 state = Closed;
                 logger.StoreBreakerClosed();
             }
@@ -138,8 +148,8 @@ public sealed class StoreBreaker
 
     private void Break(long now, int failures, int calls)
     {
+        Interlocked.Exchange(ref blockedUntil, now + breakTicks);
         state = Open;
-        blockedUntil = now + breakTicks;
         telemetry.StoreBreakerOpened();
         logger.StoreBreakerOpened(failures, calls, StoreResilience.BreakDuration);
     }
