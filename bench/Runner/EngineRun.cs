@@ -27,7 +27,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
             await using (var seeding = await StartServiceAsync(store, layout: null, "userservice-seeding"))
             {
                 Console.WriteLine($"[{engine}] seeding {options.Users:N0} users");
-                await SeedAsync(new Uri($"http://127.0.0.1:{seeding.Port}/"));
+                await SeedAsync(new Uri($"http://127.0.0.1:{seeding.Port}/"), token, options.Users);
             }
 
             var runs = new List<CoreRun>();
@@ -115,11 +115,15 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         StartServiceAsync(store, layout, name, tokens, options, logDirectory);
 
     /// <summary>The service as it runs in production, with the rate limiter raised out of the load's way.</summary>
-    internal static async Task<Server> StartServiceAsync(Store store, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory)
+    internal static Task<Server> StartServiceAsync(Store store, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory) =>
+        StartServiceAsync(store, layout, name, tokens, options, logDirectory, Build.Output("UserService"), Server.FreePorts(2));
+
+    /// <summary>A build of the service (its <paramref name="assembly"/>) on its public and management <paramref name="ports"/>.</summary>
+    internal static async Task<Server> StartServiceAsync(
+        Store store, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory, string assembly, int[] ports)
     {
-        var ports = Server.FreePorts(2);
         var (port, managementPort) = (ports[0], ports[1]);
-        var service = Server.Start(name, port, "dotnet", [Build.Output("UserService")],
+        var service = Server.Start(name, port, "dotnet", [assembly],
         [
             new("ASPNETCORE_ENVIRONMENT", "Production"),
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port};http://127.0.0.1:{managementPort}"),
@@ -129,7 +133,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
             .. store.ServiceSettings,
             .. tokens.ServiceSettings(),
             .. options.ServiceSettings,
-        ], logDirectory, Path.GetDirectoryName(Build.Output("UserService")), layout?.Server);
+        ], logDirectory, Path.GetDirectoryName(assembly), layout?.Server);
         using var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{managementPort}/") };
         await service.WaitUntilReadyAsync(async () => (await management.GetAsync(UserServiceContract.HealthPath)).StatusCode == HttpStatusCode.OK);
         return service;
@@ -148,12 +152,12 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         return baseline;
     }
 
-    /// <summary>Creates users 1 to <see cref="Options.Users"/> through the API, sixteen at a time.</summary>
-    private async Task SeedAsync(Uri service)
+    /// <summary>Creates users 1 to <paramref name="users"/> through the API, sixteen at a time.</summary>
+    internal static async Task SeedAsync(Uri service, string token, int users)
     {
         using var client = new HttpClient { BaseAddress = service };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        await Parallel.ForAsync(1, options.Users + 1, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, cancellation) =>
+        await Parallel.ForAsync(1, users + 1, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, cancellation) =>
         {
             using var response = await client.PostAsJsonAsync("/api/users", new { username = $"seed{i}", email = $"seed{i}@example.com" }, cancellation);
             if (response.StatusCode != HttpStatusCode.Created)

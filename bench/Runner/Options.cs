@@ -15,7 +15,8 @@ internal sealed record Options(
     IReadOnlyList<Scenario> Scenarios,
     IReadOnlyDictionary<string, string> ServiceSettings,
     string Output,
-    bool Quick)
+    bool Quick,
+    string? Compare = null)
 {
     public static Options Parse(string[] args)
     {
@@ -43,9 +44,11 @@ internal sealed record Options(
                 "--scenarios" => options with { Scenarios = args[++i].Split(',').Select(Scenario.Named).ToList() },
                 "--set" => options with { ServiceSettings = With(options.ServiceSettings, args[++i]) },
                 "--output" => options with { Output = Path.GetFullPath(args[++i]) },
+                "--compare" => options with { Compare = ServiceAssembly(args[++i]) },
                 var unknown => throw new ArgumentException(
                     $"Unknown option '{unknown}'. Options: --quick, --duration <s>, --warmup <s>, --warmup-curve <s>, --users <n>, --connections <n>, "
-                    + "--cores 1,2,4,8, --scale 10000,1000000, --engines garnet,redis-server,cluster, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>."),
+                    + "--cores 1,2,4,8, --scale 10000,1000000, --engines garnet,redis-server,cluster, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>, "
+                    + "--compare <another build's UserService.dll>."),
             };
         }
 
@@ -61,6 +64,15 @@ internal sealed record Options(
         var cores = list.Split(',').Select(count => (int?)int.Parse(count, CultureInfo.InvariantCulture)).ToList();
         cores.ForEach(count => CoreLayout.For(count!.Value, Environment.ProcessorCount));
         return cores;
+    }
+
+    /// <summary>Another build of the service to compare this one with: its <c>UserService.dll</c>, or the folder that holds it.</summary>
+    private static string ServiceAssembly(string path)
+    {
+        var assembly = Directory.Exists(path) ? Path.Combine(path, "UserService.dll") : path;
+        return File.Exists(assembly)
+            ? Path.GetFullPath(assembly)
+            : throw new ArgumentException($"--compare takes another build's UserService.dll, or its folder: there is none at '{path}'.");
     }
 
     /// <summary>A setting for the service, such as <c>Aspire__StackExchange__Redis__DisableTracing=true</c>, to measure what it costs.</summary>

@@ -40,6 +40,18 @@ if (options.Scale.Count > 0)
     return 0;
 }
 
+if (options.Compare is { } other)
+{
+    // This build against another, side by side; the report stays out of results.md.
+    var comparison = await new CompareRun(other, options, tokens, logs).RunAsync();
+    var written = Path.Combine(logs, "compare.md");
+    await File.WriteAllTextAsync(written, comparison);
+    Console.WriteLine();
+    Console.WriteLine(comparison);
+    Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, written)}.");
+    return 0;
+}
+
 var results = new List<EngineResult>();
 foreach (var engine in options.Engines)
 {
