@@ -73,6 +73,22 @@ public sealed class StorePipelineTests
     }
 
     [Fact]
+    public async Task CallsEndingAtOnceOnManyThreadsAreEachCounted()
+    {
+        const int Each = 2_000;
+
+        await Parallel.ForAsync(0, Each, TestContext.Current.CancellationToken, async (_, _) => await SucceedAsync());
+        await Parallel.ForAsync(0, Each - 1, TestContext.Current.CancellationToken, async (_, _) => await FailAsync());
+
+        // One failure short of half: a success lost to a race would have opened it already.
+        Assert.True(breaker.IsClosed);
+
+        await FailAsync();
+
+        Assert.False(breaker.IsClosed);
+    }
+
+    [Fact]
     public async Task BreakerForgetsFailuresOlderThanItsSamplingDuration()
     {
         for (var i = 0; i < StoreBreaker.MinimumThroughput - 1; i++)
