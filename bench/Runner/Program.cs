@@ -13,6 +13,7 @@ catch (Exception exception) when (exception is ArgumentException or FormatExcept
     return 2;
 }
 
+var started = DateTime.UtcNow;
 var logs = Path.Combine(Build.RepositoryRoot, "bench", ".out");
 Directory.CreateDirectory(logs);
 if (Build.Configuration != "Release")
@@ -69,10 +70,16 @@ Console.WriteLine();
 Console.WriteLine(report);
 Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, options.Output)} and {Path.GetFileName(chart)}; process logs in bench/.out/.");
 
+var unhandled = ServiceLogs.UnhandledExceptions(logs, started);
+foreach (var (log, exceptions) in unhandled)
+{
+    Console.Error.WriteLine($"The service failed {exceptions} request(s) with an unhandled exception: see bench/.out/{log}.");
+}
+
 if (Report.HasFailures(results))
 {
     Console.Error.WriteLine("More than 1 % of a scenario's requests failed: see the Errors column and the logs.");
     return 1;
 }
 
-return 0;
+return unhandled.Count > 0 ? 1 : 0;
