@@ -32,7 +32,7 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
                 await EngineRun.SeedAsync(new Uri($"http://127.0.0.1:{seeding.Port}/"), token, options.Users);
             }
 
-            Side[] sides = [await StartAsync(store, "this build", Build.Output("UserService")), await StartAsync(store, "the other", other)];
+            Side[] sides = [await StartAsync(store, "this build", "this", Build.Output("UserService")), await StartAsync(store, "the other", "other", other)];
             try
             {
                 foreach (var side in sides)
@@ -67,10 +67,10 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
         }
     }
 
-    private async Task<Side> StartAsync(Store store, string name, string assembly)
+    private async Task<Side> StartAsync(Store store, string name, string logName, string assembly)
     {
         var ports = Server.FreePorts(2);
-        var server = await EngineRun.StartServiceAsync(store, null, $"userservice-compare-{(name == "this build" ? "this" : "other")}", tokens, options, logDirectory, assembly, ports);
+        var server = await EngineRun.StartServiceAsync(store, null, $"userservice-compare-{logName}", tokens, options, logDirectory, assembly, ports);
         return new Side(name, assembly, server, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}/") });
     }
 

@@ -50,7 +50,7 @@ if (options.Compare is { } other)
     Console.WriteLine();
     Console.WriteLine(comparison);
     Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, written)}.");
-    return 0;
+    return ReportUnhandledExceptions() ? 1 : 0;
 }
 
 var results = new List<EngineResult>();
@@ -70,16 +70,23 @@ Console.WriteLine();
 Console.WriteLine(report);
 Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, options.Output)} and {Path.GetFileName(chart)}; process logs in bench/.out/.");
 
-var unhandled = ServiceLogs.UnhandledExceptions(logs, started);
-foreach (var (log, exceptions) in unhandled)
-{
-    Console.Error.WriteLine($"The service failed {exceptions} request(s) with an unhandled exception: see bench/.out/{log}.");
-}
-
+var unhandled = ReportUnhandledExceptions();
 if (Report.HasFailures(results))
 {
     Console.Error.WriteLine("More than 1 % of a scenario's requests failed: see the Errors column and the logs.");
     return 1;
 }
 
-return unhandled.Count > 0 ? 1 : 0;
+return unhandled ? 1 : 0;
+
+// Names each service log of this run that holds an unhandled exception; says whether there was one.
+bool ReportUnhandledExceptions()
+{
+    var found = ServiceLogs.UnhandledExceptions(logs, started);
+    foreach (var (log, exceptions) in found)
+    {
+        Console.Error.WriteLine($"The service failed {exceptions} request(s) with an unhandled exception: see bench/.out/{log}.");
+    }
+
+    return found.Count > 0;
+}

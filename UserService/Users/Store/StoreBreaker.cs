@@ -52,10 +52,53 @@ public sealed class StoreBreaker
     public bool IsClosed => state == Closed;
 
     /// <summary>
-    /// Whether a call may go to the store now. If not, <paramref name="retryAfter"/> says when one may. Every
-    /// call let through reports its end with <see cref="Succeeded"/> or <see cref="Failed"/>.
+    /// Runs one store call through the breaker. Any failure that says the store is unavailable becomes a
+    /// <see cref="StoreUnavailableException"/>, which the service answers with 503.
     /// </summary>
-    public bool TryEnter(out TimeSpan retryAfter)
+    public async ValueTask<T> CallStoreAsync<T>(Func<Task<T>> call)
+    {
+        if (!TryEnter(out var retryAfter))
+        {
+            throw new StoreUnavailableException(mayHaveApplied: false, retryAfter);
+        }
+
+        try
+        {
+            var result = await call();
+            Succeeded();
+            return result;
+        }
+        catch (Exception exception)
+        {
+            // A failure of the caller's own (a bug, a document that cannot be read) says nothing about the store.
+            if (IsStoreFailure(exception))
+            {
+                Failed();
+            }
+            else
+            {
+                Succeeded();
+            }
+
+            if (StoreUnavailableException.From(exception) is { } unavailable)
+            {
+                throw unavailable;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Whether a call's exception says the store failed it, rather than the caller or the data.</summary>
+    public static bool IsStoreFailure(Exception exception) => exception switch
+    {
+        RedisConnectionException or RedisTimeoutException or IOException => true,
+        RedisServerException refusal => StoreUnavailableException.IsTransientRefusal(refusal),
+        _ => false,
+    };
+
+    /// <summary>Whether a call may go to the store now; if not, <paramref name="retryAfter"/> says when one may.</summary>
+    private bool TryEnter(out TimeSpan retryAfter)
     {
         retryAfter = TimeSpan.Zero;
         if (state == Closed)
@@ -93,8 +136,8 @@ public sealed class StoreBreaker
         }
     }
 
-    /// <summary>Reports a call that the store answered, or that failed for a reason of its own.</summary>
-    public void Succeeded()
+    /// <summary>A call that the store answered, or that failed for a reason of its own.</summary>
+    private void Succeeded()
     {
         if (state == Closed)
         {
@@ -114,8 +157,8 @@ public sealed class StoreBreaker
         }
     }
 
-    /// <summary>Reports a call that failed because the store could not be reached or did not answer in time.</summary>
-    public void Failed()
+    /// <summary>A call that failed because the store could not be reached or did not answer in time.</summary>
+    private void Failed()
     {
         lock (gate)
         {
@@ -137,14 +180,6 @@ public sealed class StoreBreaker
             }
         }
     }
-
-    /// <summary>Whether a call's exception says the store failed it, rather than the caller or the data.</summary>
-    public static bool IsStoreFailure(Exception exception) => exception switch
-    {
-        RedisConnectionException or RedisTimeoutException or IOException => true,
-        RedisServerException refusal => StoreUnavailableException.IsTransientRefusal(refusal),
-        _ => false,
-    };
 
     private void Break(long now, int failures, int calls)
     {

@@ -35,44 +35,6 @@ public static class StoreResilience
         return builder;
     }
 
-    /// <summary>
-    /// Runs one store call through <paramref name="breaker"/>. Any failure that says the store is unavailable
-    /// becomes a <see cref="StoreUnavailableException"/>, which the service answers with 503.
-    /// </summary>
-    public static async ValueTask<T> CallStoreAsync<T>(this StoreBreaker breaker, Func<Task<T>> call)
-    {
-        if (!breaker.TryEnter(out var retryAfter))
-        {
-            throw new StoreUnavailableException(mayHaveApplied: false, retryAfter);
-        }
-
-        try
-        {
-            var result = await call();
-            breaker.Succeeded();
-            return result;
-        }
-        catch (Exception exception)
-        {
-            // A failure of the caller's own (a bug, a document that cannot be read) says nothing about the store.
-            if (StoreBreaker.IsStoreFailure(exception))
-            {
-                breaker.Failed();
-            }
-            else
-            {
-                breaker.Succeeded();
-            }
-
-            if (StoreUnavailableException.From(exception) is { } unavailable)
-            {
-                throw unavailable;
-            }
-
-            throw;
-        }
-    }
-
     /// <summary>The Redis client's side of it: short timeouts, no queueing while disconnected, quick reconnects.</summary>
     public static void Configure(ConfigurationOptions options)
     {
