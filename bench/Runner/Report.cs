@@ -53,7 +53,9 @@ internal static class Report
         }
 
         text.AppendLine();
-        text.AppendLine("Where a target is not met, bench/README.md says why and what the profile shows is left.");
+        var readme = Path.GetRelativePath(Path.GetDirectoryName(options.Output)!, Path.Combine(Build.RepositoryRoot, "bench", "README.md")).Replace('\\', '/');
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"Where a target is not met, [bench/README.md]({readme}#targets-not-met-and-by-how-much) says by how much, why, and what the profile shows is left.");
 
         return text.ToString();
     }
