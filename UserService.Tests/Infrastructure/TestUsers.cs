@@ -24,16 +24,25 @@ public static class TestUsers
     /// Creates the user as a well-behaved client does: with an Idempotency-Key, and a <c>503</c> retried with
     /// the same key after its <c>Retry-After</c>, for at most <see cref="RetryFor"/>. On a loaded machine the
     /// store's log can stall past the time a command may take; what the tests that create users through here
-    /// check is something else.
+    /// check is something else. For <paramref name="conflictsFor"/>, a <c>409</c> is retried too, with a new key:
+    /// values that a write whose answer was lost may still hold (see <see cref="RetriedWrite"/>).
     /// </summary>
-    public static async Task<(HttpResponseMessage Response, UserDto User)> CreateAsync(this HttpClient api, NewUser user)
+    public static async Task<(HttpResponseMessage Response, UserDto User)> CreateAsync(this HttpClient api, NewUser user, TimeSpan conflictsFor = default)
     {
         var cancellation = TestContext.Current.CancellationToken;
-        var deadline = DateTimeOffset.UtcNow + RetryFor;
+        var start = DateTimeOffset.UtcNow;
         var key = Guid.NewGuid().ToString();
         var response = await api.PostOnceAsync(user, key);
-        while (response.StatusCode == HttpStatusCode.ServiceUnavailable && DateTimeOffset.UtcNow < deadline)
+        while (DateTimeOffset.UtcNow - start < RetryFor + conflictsFor
+            && (response.StatusCode == HttpStatusCode.ServiceUnavailable
+                || (response.StatusCode == HttpStatusCode.Conflict && DateTimeOffset.UtcNow - start < conflictsFor)))
         {
+            if (response.StatusCode == HttpStatusCode.Conflict)
+            {
+                // The key keeps the refusal as its outcome: the next attempt is a new request.
+                key = Guid.NewGuid().ToString();
+            }
+
             await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), cancellation);
             response.Dispose();
             response = await api.PostOnceAsync(user, key);
@@ -69,6 +78,31 @@ public static class TestUsers
     public static Task<HttpResponseMessage> ReplaceUserAsync(this HttpClient api, long id, NewUser replacement, string? ifMatch = null) =>
         api.SendWithIfMatchAsync(HttpMethod.Put, id, ifMatch, JsonContent.Create(replacement));
 
+    /// <summary>
+    /// Replaces the user's fields with <paramref name="replacement"/>, or deletes the user where there is none, at
+    /// <paramref name="ifMatch"/>, as a well-behaved client does: a <c>503</c> retried with the same If-Match
+    /// after its <c>Retry-After</c>, for at most <see cref="RetryFor"/>. The If-Match makes the retry safe: an
+    /// attempt that landed without its answer leaves the next one a <c>412</c>, or a <c>404</c> for a delete.
+    /// </summary>
+    public static async Task<RetriedWrite> WriteRetryingAsync(this HttpClient api, long id, string ifMatch, NewUser? replacement = null)
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var deadline = DateTimeOffset.UtcNow + RetryFor;
+        var answerLost = false;
+        while (true)
+        {
+            using var response = replacement is null ? await api.DeleteUserAsync(id, ifMatch) : await api.ReplaceUserAsync(id, replacement, ifMatch);
+            if (response.StatusCode != HttpStatusCode.ServiceUnavailable || DateTimeOffset.UtcNow >= deadline)
+            {
+                return new(response.StatusCode, answerLost);
+            }
+
+            var problem = await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>(cancellation);
+            answerLost |= (string?)problem?["outcome"] == "unknown";
+            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), cancellation);
+        }
+    }
+
     /// <summary>Deletes the user, with <paramref name="ifMatch"/> sent as it is when there is one.</summary>
     public static Task<HttpResponseMessage> DeleteUserAsync(this HttpClient api, long id, string? ifMatch = null) =>
         api.SendWithIfMatchAsync(HttpMethod.Delete, id, ifMatch, content: null);
@@ -84,6 +118,13 @@ public static class TestUsers
         return await api.SendAsync(request, TestContext.Current.CancellationToken);
     }
 }
+
+/// <summary>
+/// How a write retried through its 503s ended: its last status, and whether an attempt before may have landed
+/// unanswered (<see cref="AnswerLost"/>). Such a write never gave up the values its user no longer holds: they
+/// stay claimed until a later write takes them over, once they are older than the store's claim grace.
+/// </summary>
+public sealed record RetriedWrite(HttpStatusCode Status, bool AnswerLost);
 
 /// <summary>The RFC 9457 fields the tests read.</summary>
 public sealed record ProblemDto(

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using UserService.Tests.Infrastructure;
+using UserService.Users.Store;
 
 namespace UserService.Tests.InProcess.Users;
 
@@ -127,10 +128,11 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
     public async Task RenameFreesTheOldUsernameAndEmail()
     {
         var (created, etag) = await Api.CreateWithETagAsync();
+        var renamed = await Api.WriteRetryingAsync(created.Id, etag, TestUsers.Unique());
 
-        (await Api.ReplaceUserAsync(created.Id, TestUsers.Unique(), etag)).Dispose();
+        var (_, reused) = await Api.CreateAsync(new NewUser(created.Username, created.Email), LeftoverClaims(renamed));
 
-        var (_, reused) = await Api.CreateAsync(new NewUser(created.Username, created.Email));
+        AssertApplied(renamed, HttpStatusCode.OK, HttpStatusCode.PreconditionFailed);
         Assert.Equal(created.Username, reused.Username);
     }
 
@@ -157,11 +159,12 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
     [Fact]
     public async Task DeleteFreesTheUsernameAndEmailForReuse()
     {
-        var (created, _) = await Api.CreateWithETagAsync();
-        (await Api.DeleteUserAsync(created.Id)).Dispose();
+        var (created, etag) = await Api.CreateWithETagAsync();
+        var deleted = await Api.WriteRetryingAsync(created.Id, etag);
 
-        var (_, reused) = await Api.CreateAsync(new NewUser(created.Username, created.Email));
+        var (_, reused) = await Api.CreateAsync(new NewUser(created.Username, created.Email), LeftoverClaims(deleted));
 
+        AssertApplied(deleted, HttpStatusCode.NoContent, HttpStatusCode.NotFound);
         Assert.NotEqual(created.Id, reused.Id);
     }
 
@@ -203,11 +206,11 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
     [Fact]
     public async Task RefusedCreateSentAgainWithItsIdempotencyKeyIsRefusedAgainEvenOnceTheNameIsFree()
     {
-        var (existing, _) = await Api.CreateWithETagAsync();
+        var (existing, etag) = await Api.CreateWithETagAsync();
         var key = Guid.NewGuid().ToString();
         var taken = new NewUser(existing.Username, TestUsers.Unique().Email);
         using var first = await Api.PostOnceAsync(taken, key);
-        (await Api.DeleteUserAsync(existing.Id)).EnsureSuccessStatusCode();
+        AssertApplied(await Api.WriteRetryingAsync(existing.Id, etag), HttpStatusCode.NoContent, HttpStatusCode.NotFound);
 
         using var again = await Api.PostOnceAsync(taken, key);
 
@@ -244,6 +247,19 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
         Assert.Equal(HttpStatusCode.Created, theirs.StatusCode);
         Assert.NotEqual(mine.Headers.Location, theirs.Headers.Location);
     }
+
+    /// <summary>
+    /// Asserts that a write retried through its 503s was applied: it answered <paramref name="applied"/>, or,
+    /// after an attempt whose answer was lost, the retry found it had landed (<paramref name="landedBefore"/>).
+    /// </summary>
+    private static void AssertApplied(RetriedWrite write, HttpStatusCode applied, HttpStatusCode landedBefore) =>
+        Assert.Contains(write.Status, (HttpStatusCode[])(write.AnswerLost ? [applied, landedBefore] : [applied]));
+
+    /// <summary>
+    /// How long the values a write gave up may still be claimed: not at all, since a write gives them up before it
+    /// answers, unless its answer was lost; then until a create takes them over after the claim grace.
+    /// </summary>
+    private static TimeSpan LeftoverClaims(RetriedWrite write) => write.AnswerLost ? StoreLayout.ClaimGrace * 2 : TimeSpan.Zero;
 }
 
 public sealed class WritingUsersOnGarnetTests(GarnetUserService factory) : WritingUsersTests(factory), IClassFixture<GarnetUserService>;
