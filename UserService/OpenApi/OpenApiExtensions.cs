@@ -19,6 +19,14 @@ public static class OpenApiExtensions
         {
             options.AddDocumentTransformer((document, _, _) =>
             {
+                document.Info.Title = "User service";
+                document.Info.Summary = "Users, their usernames and emails, over REST.";
+                document.Info.Description =
+                    "Reads need the users:read scope, writes users:write, and every error is an RFC 9457 problem details " +
+                    "answer. A replace or delete sent with an ETag in If-Match applies to that version only, and a create " +
+                    "sent with an Idempotency-Key may be sent again: either is safe to retry.";
+                document.Info.License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" };
+
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes[SchemeName] = new OpenApiSecurityScheme

@@ -67,6 +67,17 @@ public sealed class OpenApiTests(GarnetUserService factory) : IClassFixture<Garn
         Assert.Equal(0, (long?)after["minimum"]);
     }
 
+    [Fact]
+    public async Task DocumentNamesTheServiceAndTheRepositorysLicense()
+    {
+        var info = (await DocumentAsync())["info"]!;
+
+        Assert.Equal("User service", (string?)info["title"]);
+        Assert.False(string.IsNullOrWhiteSpace((string?)info["description"]));
+        Assert.Equal("MIT", (string?)info["license"]!["identifier"]);
+        Assert.Null(info["license"]!["url"]);
+    }
+
     private async Task<JsonNode> DocumentAsync()
     {
         using var api = factory.CreateClient();
