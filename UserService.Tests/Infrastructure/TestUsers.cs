@@ -33,9 +33,8 @@ public static class TestUsers
         var start = DateTimeOffset.UtcNow;
         var key = Guid.NewGuid().ToString();
         var response = await api.PostOnceAsync(user, key);
-        while (DateTimeOffset.UtcNow - start < RetryFor + conflictsFor
-            && (response.StatusCode == HttpStatusCode.ServiceUnavailable
-                || (response.StatusCode == HttpStatusCode.Conflict && DateTimeOffset.UtcNow - start < conflictsFor)))
+        while ((response.StatusCode == HttpStatusCode.ServiceUnavailable && Elapsed() < RetryFor + conflictsFor)
+            || (response.StatusCode == HttpStatusCode.Conflict && Elapsed() < conflictsFor))
         {
             if (response.StatusCode == HttpStatusCode.Conflict)
             {
@@ -51,6 +50,8 @@ public static class TestUsers
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var created = await response.Content.ReadFromJsonAsync<UserDto>(cancellation);
         return (response, created!);
+
+        TimeSpan Elapsed() => DateTimeOffset.UtcNow - start;
     }
 
     /// <summary>Sends one create with <paramref name="idempotencyKey"/>, as it is.</summary>
