@@ -27,13 +27,26 @@ public static class Engines
             return;
         }
 
-        const string Missing = "redis-server or redis-cli is not on the PATH (Debian: apt-get install redis-server redis-tools).";
+        Missing("redis-server or redis-cli is not on the PATH (Debian: apt-get install redis-server redis-tools).");
+    }
+
+    /// <summary>Another program a test needs, from the Debian package <paramref name="package"/>, required as the engines are.</summary>
+    public static void RequireProgram(string program, string package)
+    {
+        if (!IsOnPath(program))
+        {
+            Missing($"{program} is not on the PATH (Debian: apt-get install {package}).");
+        }
+    }
+
+    private static void Missing(string what)
+    {
         if (Environment.GetEnvironmentVariable("USERSERVICE_REQUIRE_ALL_ENGINES") == "1")
         {
-            Assert.Fail(Missing + " USERSERVICE_REQUIRE_ALL_ENGINES=1 requires every engine.");
+            Assert.Fail(what + " USERSERVICE_REQUIRE_ALL_ENGINES=1 requires every engine and what its tests need.");
         }
 
-        Assert.Skip(Missing);
+        Assert.Skip(what);
     }
 
     private static bool IsOnPath(string program) =>
