@@ -117,7 +117,8 @@ public static class CacheBuilderExtensions
         builder.AddRedisServerProcess(new LocalCacheResource(name, CacheEngine.RedisServer, "/bin/sh", dataDirectory, password.Resource));
 
     /// <summary>
-    /// A redis-server process with the single node's flags and <paramref name="flags"/> after them, and its
+    /// A redis-server process with the single node's flags (its files kept by <paramref name="durability"/>,
+    /// <see cref="EngineFlags.RedisServerDurability"/> unless given) and <paramref name="flags"/> after them, and its
     /// configuration lines (<c>requirepass</c>, and <paramref name="settings"/>) on its standard input. The
     /// password travels in a variable and reaches it that way, so it shows up in neither the dashboard's view
     /// of the arguments nor the process list.
@@ -127,10 +128,12 @@ public static class CacheBuilderExtensions
         LocalCacheResource resource,
         string[]? flags = null,
         string[]? settings = null,
-        Func<IResourceBuilder<LocalCacheResource>, IResourceBuilder<LocalCacheResource>>? endpoint = null)
+        Func<IResourceBuilder<LocalCacheResource>, IResourceBuilder<LocalCacheResource>>? endpoint = null,
+        Func<string, string[]>? durability = null)
     {
+        var files = (durability ?? EngineFlags.RedisServerDurability)("\"$CACHE_DATA\"");
         var launch = $"""
-            exec redis-server - {string.Join(' ', EngineFlags.Listen("\"$CACHE_PORT\""))} --protected-mode yes {string.Join(' ', EngineFlags.RedisServerDurability("\"$CACHE_DATA\""))} {string.Join(' ', flags ?? [])} <<EOF
+            exec redis-server - {string.Join(' ', EngineFlags.Listen("\"$CACHE_PORT\""))} --protected-mode yes {string.Join(' ', files)} {string.Join(' ', flags ?? [])} <<EOF
             requirepass "$CACHE_PASSWORD"
             {string.Join('\n', settings ?? [])}
             EOF

@@ -108,11 +108,13 @@ public static class RedisClusterBuilderExtensions
 
     private static IResourceBuilder<LocalCacheResource> AddClusterNode(
         this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<ParameterResource> password, string dataDirectory) =>
-        // As the single-node redis-server, in cluster mode; replicas authenticate to their primary with the password.
+        // As the single-node redis-server, in cluster mode, with a node's durability; replicas authenticate to
+        // their primary with the password.
         builder.AddRedisServerProcess(
             new LocalCacheResource(name, CacheEngine.Cluster, "/bin/sh", dataDirectory, password.Resource),
             flags: EngineFlags.RedisClusterNode,
             settings: ["masterauth \"$CACHE_PASSWORD\""],
+            durability: EngineFlags.RedisClusterNodeDurability,
             endpoint: node => node.WithEndpoint(LocalCacheResource.PrimaryEndpointName, annotation =>
             {
                 annotation.Port = port;

@@ -53,7 +53,7 @@ internal sealed class Store(IReadOnlyList<Server> nodes, string connectionString
             var (port, bus) = (ports[i], ports[ClusterNodes + i]);
             var directory = Directory.CreateDirectory(Path.Combine(dataDirectory, $"node-{i + 1}")).FullName;
             var node = Server.Start($"cluster-node-{i + 1}", port, "redis-server",
-                [.. EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture)), .. EngineFlags.RedisServerDurability(directory), "--save", "",
+                [.. EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture)), .. EngineFlags.RedisClusterNodeDurability(directory), "--save", "",
                  .. EngineFlags.RedisClusterNode, "--cluster-port", bus.ToString(CultureInfo.InvariantCulture)],
                 [], logDirectory, directory, cores);
             nodes.Add(node);

@@ -28,6 +28,6 @@ public sealed class ContainerEngineTests
         var command = string.Join(' ', args.OfType<string>());
         Assert.StartsWith("redis-server", command);
         Assert.Contains("--save 60 1", command);
-        Assert.EndsWith("--appendonly yes --appendfsync no", command);
+        Assert.EndsWith("--appendonly yes --appendfsync always", command);
     }
 }

@@ -81,7 +81,7 @@ public sealed class ManifestTests(PublishedManifest manifest) : IClassFixture<Pu
         Assert.False((bool?)volume["readOnly"]);
         var command = (string?)resources[ResourceNames.Cache]!["args"]!.AsArray().Last();
         Assert.Contains("--save", command);
-        Assert.Contains("--appendonly yes --appendfsync no", command);
+        Assert.Contains("--appendonly yes --appendfsync always", command);
     }
 
     [Fact]

@@ -8,15 +8,18 @@ using UserService.Tests.Infrastructure;
 namespace UserService.Tests.ClosedBox.Reliability;
 
 /// <summary>
-/// redis-server, with the flags every Redis engine here runs with, killed while its disk is slow to flush:
-/// every write it answered is in its append-only file. With <c>appendfsync everysec</c> it was not: while a
-/// background flush is slow, Redis holds new writes back in memory for up to 2 s and answers them anyway,
+/// redis-server, with the append-only flags of a single node and of a cluster's node, killed while its disk is
+/// slow to flush: every write it answered is in its file. With <c>appendfsync everysec</c> it was not: while
+/// a background flush is slow, Redis holds new writes back in memory for up to 2 s and answers them anyway,
 /// which is how a failover test once lost 3 of 637 acknowledged users. Runs alone, with the other crashes.
 /// </summary>
 [Collection(DurabilityTests.Name)]
 public sealed class SlowDiskTests
 {
     private const int Writers = 16;
+
+    /// <summary>Writes answered during the flush before the kill: each a write everysec would have held back.</summary>
+    private const int Answered = 50;
 
     /// <summary>How long each flush to disk takes: most of the second between everysec's flushes.</summary>
     private const int FlushMicroseconds = 900_000;
@@ -28,9 +31,20 @@ public sealed class SlowDiskTests
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task EveryWriteRedisAnsweredSurvivesAKillWhileItsDiskIsSlowToFlush()
+    /// <summary>Each way the engines keep redis-server's files, by name.</summary>
+    private static readonly Dictionary<string, Func<string, string[]>> Durabilities = new()
     {
+        ["single node"] = EngineFlags.RedisServerDurability,
+        ["cluster node"] = EngineFlags.RedisClusterNodeDurability,
+    };
+
+    public static TheoryData<string> Nodes => [.. Durabilities.Keys];
+
+    [Theory]
+    [MemberData(nameof(Nodes))]
+    public async Task EveryWriteRedisAnsweredSurvivesAKillWhileItsDiskIsSlowToFlush(string node)
+    {
+        var durability = Durabilities[node];
         Engines.RequireInstalled(Engines.RedisServer);
         Engines.RequireProgram("strace", "strace");
         var directory = Directory.CreateTempSubdirectory("slow-disk-").FullName;
@@ -38,7 +52,7 @@ public sealed class SlowDiskTests
         {
             var port = FreePort.Next();
             long answered;
-            await using (var slow = StartSlowToFlush(port, directory))
+            await using (var slow = StartSlowToFlush(port, durability(directory)))
             {
                 await using var redis = await ConnectAsync(port, slow);
                 var database = redis.GetDatabase();
@@ -47,20 +61,21 @@ public sealed class SlowDiskTests
                 var writers = Enumerable.Range(0, Writers).Select(_ => Task.Run(() => IncrementAsync(database, counter, stop.Token))).ToList();
 
                 // Kill in the middle of a flush, once writes were answered during it: everysec would hold them
-                // back. A store that never flushes on its own (appendfsync no) is killed after the window.
+                // back. A store that flushes before it answers (always), or leaves it to the system (no), has
+                // no such flush and is killed after the window.
                 var flushing = await FlushInProgressWithinAsync(redis.GetServer(redis.GetEndPoints()[0]), FlushWindow);
                 var before = counter.Highest;
-                await Eventually.MatchAsync(_ => Task.FromResult(counter.Highest), highest => highest >= before + 200, Timeout);
+                await Eventually.MatchAsync(_ => Task.FromResult(counter.Highest), highest => highest >= before + Answered, Timeout);
                 Process.GetProcessById(TracedChild(slow.Process)).Kill();
                 await slow.Process.WaitForExitAsync(Cancellation).WaitAsync(Timeout, Cancellation);
                 await stop.CancelAsync();
                 await Task.WhenAll(writers);
                 answered = counter.Highest;
-                Assert.True(answered >= before + 200, $"Only {answered - before} increments were answered in the last moments before the kill.");
+                Assert.True(answered >= before + Answered, $"Only {answered - before} increments were answered in the last moments before the kill.");
                 TestContext.Current.SendDiagnosticMessage($"{answered} increments answered; a flush was {(flushing ? "" : "not ")}in progress at the kill.");
             }
 
-            await using var restarted = StartRedisServer("redis-server", [], port, directory);
+            await using var restarted = StartRedisServer("redis-server", [], port, durability(directory));
             await using var again = await ConnectAsync(port, restarted);
             var kept = await Eventually.MatchAsync(_ => ReadCounterAsync(again.GetDatabase()), value => value >= answered, Timeout);
             Assert.True(kept >= answered, $"The store kept {kept} increments of the {answered} it answered.");
@@ -142,16 +157,16 @@ public sealed class SlowDiskTests
     /// redis-server under strace, each fdatasync (its flush of the file) delayed by <see cref="FlushMicroseconds"/>: a disk
     /// that is slow to flush, without touching the machine's disk.
     /// </summary>
-    private static StoreProcess StartSlowToFlush(int port, string directory) => StartRedisServer(
+    private static StoreProcess StartSlowToFlush(int port, string[] durability) => StartRedisServer(
         "strace",
         ["-f", "--seccomp-bpf", "-o", "/dev/null", "-e", "trace=fdatasync",
          "-e", string.Create(CultureInfo.InvariantCulture, $"inject=fdatasync:delay_enter={FlushMicroseconds}"), "redis-server"],
         port,
-        directory);
+        durability);
 
-    private static StoreProcess StartRedisServer(string program, string[] prefix, int port, string directory)
+    private static StoreProcess StartRedisServer(string program, string[] prefix, int port, string[] durability)
     {
-        var start = new ProcessStartInfo(program, [.. prefix, .. EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture)), .. EngineFlags.RedisServerDurability(directory), "--save", ""])
+        var start = new ProcessStartInfo(program, [.. prefix, .. EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture)), .. durability, "--save", ""])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
