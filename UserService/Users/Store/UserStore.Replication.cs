@@ -37,13 +37,14 @@ public sealed partial class UserStore
         }
 
         // The primaries are looked up inside the call: one that a failover just removed fails it like any other
-        // outage. One that a failover just made a replica refuses WAIT, and confirms nothing.
-        var confirmed = await CallAsync(_ => Task.WhenAll(keys.Select(key => redis.GetServer(key)).DistinctBy(server => server.EndPoint)
+        // outage. One that a failover just made a replica refuses WAIT, and one the client has no connection
+        // to cannot be asked: neither confirms anything.
+        var confirmed = await CallAsync(_ => Task.WhenAll(keys.Select(PrimaryOf).DistinctBy(server => server?.EndPoint)
             .Select(async primary =>
             {
                 try
                 {
-                    return (long)await primary.ExecuteAsync("WAIT", acks, timeout);
+                    return primary is null ? 0L : (long)await primary.ExecuteAsync("WAIT", acks, timeout);
                 }
                 catch (RedisServerException)
                 {
@@ -55,6 +56,23 @@ public sealed partial class UserStore
             telemetry.ReplicationTimedOut();
             throw new StoreUnavailableException(
                 applied, retryAfter: null, new TimeoutException($"Fewer than {acks} store replica(s) confirmed a write within {timeout} ms."));
+        }
+    }
+
+    /// <summary>
+    /// The primary that holds <paramref name="key"/>, or null while the client has no connection to it (a node
+    /// that is reconnecting): the client says so with an <see cref="InvalidOperationException"/>, which would
+    /// otherwise reach the caller as a 500.
+    /// </summary>
+    private IServer? PrimaryOf(RedisKey key)
+    {
+        try
+        {
+            return redis.GetServer(key);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
         }
     }
 }

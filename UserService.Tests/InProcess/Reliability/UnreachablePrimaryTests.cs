@@ -1,0 +1,96 @@
+using System.Net.Http.Json;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
+using UserService.Tests.Infrastructure;
+using UserService.Users.Store;
+
+namespace UserService.Tests.InProcess.Reliability;
+
+/// <summary>
+/// A write whose replicas must confirm it, while the client has no connection to the primary that holds its
+/// keys (a cluster node reconnecting): the client throws <see cref="InvalidOperationException"/> when asked
+/// for that primary, and the write answers 503, as when no replica confirms it, never 500. The tests' client
+/// answers so for every key; everything else goes to the store.
+/// </summary>
+public sealed class UnreachablePrimaryTests(UnreachablePrimaryTests.Service factory) : IClassFixture<UnreachablePrimaryTests.Service>
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task CreateWhoseClaimsPrimaryCannotBeReachedAnswers503NotApplied()
+    {
+        using var api = factory.CreateApiClient();
+        var user = TestUsers.Unique();
+
+        using var response = await api.PostAsJsonAsync("/api/users", user, Cancellation);
+
+        await ProblemAssert.IsUnavailableWriteAsync(response, "not-applied");
+        Assert.Equal("[]", await api.GetStringAsync($"/api/users?username={user.Username}", Cancellation));
+    }
+
+    [Fact]
+    public async Task ReplaceWhosePrimaryCannotBeReachedAnswers503Unknown()
+    {
+        using var api = factory.CreateApiClient();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        var id = await redis.GetDatabase().StringIncrementAsync(StoreLayout.NextId);
+        var seeded = StoreSeed.User(id);
+        await StoreLayout.LoadAsync(redis.GetDatabase(), [(id, seeded.Username, seeded.Email, StoreSeed.Document(seeded))]);
+
+        using var response = await api.ReplaceUserAsync(id, new NewUser(seeded.Username, seeded.Email, "Renamed"));
+
+        await ProblemAssert.IsUnavailableWriteAsync(response, "unknown");
+    }
+
+    public sealed class Service(RedisStoreServer store) : UserServiceFactory(store)
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseSetting("Store:Replication:Acks", "1");
+            builder.ConfigureTestServices(services =>
+            {
+                var registered = services.Last(service => service.ServiceType == typeof(IConnectionMultiplexer) && !service.IsKeyedService);
+                services.Remove(registered);
+                services.AddSingleton(provider => KeyOwnerUnreachable.Wrap((IConnectionMultiplexer)(registered.ImplementationInstance
+                    ?? registered.ImplementationFactory!(provider))));
+            });
+        }
+    }
+
+    /// <summary>The service's Redis client, except that it cannot name the server that owns a key.</summary>
+    public class KeyOwnerUnreachable : DispatchProxy
+    {
+        private IConnectionMultiplexer inner = null!;
+
+        public static IConnectionMultiplexer Wrap(IConnectionMultiplexer inner)
+        {
+            var proxy = Create<IConnectionMultiplexer, KeyOwnerUnreachable>();
+            ((KeyOwnerUnreachable)(object)proxy).inner = inner;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args)
+        {
+            if (method!.Name == nameof(IConnectionMultiplexer.GetServer) && args is [RedisKey, ..])
+            {
+                // What StackExchange.Redis throws when it has no connection to the key's server.
+                throw new InvalidOperationException("It was not possible to resolve a connection to the server owning the specified key");
+            }
+
+            try
+            {
+                return method.Invoke(inner, args);
+            }
+            catch (TargetInvocationException exception) when (exception.InnerException is not null)
+            {
+                ExceptionDispatchInfo.Throw(exception.InnerException);
+                throw;
+            }
+        }
+    }
+}
