@@ -41,6 +41,12 @@ public abstract class CoalescedWork(ILogger logger) : BackgroundService
                 retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, LongestRetry.Ticks));
                 Request();
             }
+            // The host is stopping: the run it cut short ends the work, whatever the cancellation surfaced as
+            // (the store's 503 wraps it). Thrown on, it would be logged as a failed service on every shutdown.
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 }
