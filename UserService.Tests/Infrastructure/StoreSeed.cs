@@ -20,6 +20,14 @@ public static class StoreSeed
         await database.StringSetAsync(StoreLayout.NextId, users);
     }
 
+    /// <summary>One more user, with the next id, in <see cref="StoreLayout"/>, as a create would have left it.</summary>
+    public static async Task<User> AddUserAsync(IDatabase database)
+    {
+        var user = User(await database.StringIncrementAsync(StoreLayout.NextId));
+        await StoreLayout.LoadAsync(database, [(user.Id, user.Username, user.Email, Document(user))]);
+        return user;
+    }
+
     /// <summary>Users 1 to <paramref name="users"/> in <see cref="LegacyLayout"/>, as an earlier version's creates left them.</summary>
     public static async Task SeedLegacyAsync(IDatabase database, int users)
     {

@@ -34,14 +34,12 @@ public sealed class ReplicationTests(ReplicationTests.Service factory) : IClassF
     {
         using var api = factory.CreateApiClient();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
-        var id = await redis.GetDatabase().StringIncrementAsync(StoreLayout.NextId);
-        var seeded = StoreSeed.User(id);
-        await StoreLayout.LoadAsync(redis.GetDatabase(), [(id, seeded.Username, seeded.Email, StoreSeed.Document(seeded))]);
+        var seeded = await StoreSeed.AddUserAsync(redis.GetDatabase());
 
-        using var response = await api.ReplaceUserAsync(id, new NewUser(seeded.Username, seeded.Email, "Renamed"));
+        using var response = await api.ReplaceUserAsync(seeded.Id, new NewUser(seeded.Username, seeded.Email, "Renamed"));
 
         await ProblemAssert.IsUnavailableWriteAsync(response, "unknown");
-        Assert.Equal("Renamed", (await api.GetFromJsonAsync<UserDto>($"/api/users/{id}", Cancellation))!.DisplayName);
+        Assert.Equal("Renamed", (await api.GetFromJsonAsync<UserDto>($"/api/users/{seeded.Id}", Cancellation))!.DisplayName);
     }
 
 

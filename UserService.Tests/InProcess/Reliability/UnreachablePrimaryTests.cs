@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
-using UserService.Users.Store;
 
 namespace UserService.Tests.InProcess.Reliability;
 
@@ -37,11 +36,9 @@ public sealed class UnreachablePrimaryTests(UnreachablePrimaryTests.Service fact
     {
         using var api = factory.CreateApiClient();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
-        var id = await redis.GetDatabase().StringIncrementAsync(StoreLayout.NextId);
-        var seeded = StoreSeed.User(id);
-        await StoreLayout.LoadAsync(redis.GetDatabase(), [(id, seeded.Username, seeded.Email, StoreSeed.Document(seeded))]);
+        var seeded = await StoreSeed.AddUserAsync(redis.GetDatabase());
 
-        using var response = await api.ReplaceUserAsync(id, new NewUser(seeded.Username, seeded.Email, "Renamed"));
+        using var response = await api.ReplaceUserAsync(seeded.Id, new NewUser(seeded.Username, seeded.Email, "Renamed"));
 
         await ProblemAssert.IsUnavailableWriteAsync(response, "unknown");
     }
