@@ -112,12 +112,12 @@ public sealed class StoreStallTests
     {
         await using var store = new RedisStoreServer();
         await store.InitializeAsync();
-        await using var service = new UserServiceFactory(store);
+        await using var service = new QuietLimiterUserService(store);
         await service.InitializeAsync();
         await using var redis = await ConnectionMultiplexer.ConnectAsync(service.StoreConnectionString);
         var database = redis.GetDatabase();
-        // A user the service did not write, and a service done with its own writes (the repair at start, a
-        // first rate-limit slice), so that nothing else of it waits behind the pause.
+        // A user the service did not write, and a service done with its own writes (the repair at start, the
+        // caller's one rate-limit slice), so that nothing else of it waits behind the pause.
         await StoreSeed.SeedAsync(database, users: 1);
         using var api = service.CreateApiClient();
         await Eventually.MatchAsync(async _ => (string?)await database.HashGetAsync(StoreLayout.Repair, "phase"), phase => phase == "Done", TrialBound);
