@@ -120,7 +120,11 @@ public sealed class StoreStallTests
         // caller's one rate-limit slice), so that nothing else of it waits behind the pause.
         await StoreSeed.SeedAsync(database, users: 1);
         using var api = service.CreateApiClient();
-        await Eventually.MatchAsync(async _ => (string?)await database.HashGetAsync(StoreLayout.Repair, "phase"), phase => phase == "Done", TrialBound);
+        // The repair records Done, then gives its lease back: a write that, paused, would hold up the replace's read.
+        await Eventually.MatchAsync(
+            async _ => ((string?)await database.HashGetAsync(StoreLayout.Repair, "phase"), await database.KeyExistsAsync(StoreLayout.RepairLease)),
+            repair => repair is ("Done", false),
+            TrialBound);
         using (var missing = await api.ReplaceUserAsync(404, TestUsers.Unique()))
         {
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
