@@ -26,7 +26,7 @@ internal static class Report
             text.AppendLine(CultureInfo.InvariantCulture, $"Service settings for this run: {string.Join(", ", options.ServiceSettings.Select(setting => $"`{setting.Key}={setting.Value}`"))}.");
         }
 
-        text.AppendLine("The stores persist as the AppHost runs them (Garnet: append-only file, each write answered once committed; redis-server: append-only file, fsync every second).");
+        text.AppendLine("The stores persist as the AppHost runs them (Garnet: append-only file, each write answered once committed; redis-server: append-only file, flushed before each answer; cluster nodes: append-only file, written before each answer and flushed by the OS, each write confirmed by a replica).");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"![Requests per second for a read by id, service and baseline]({chart})");
 
