@@ -19,8 +19,12 @@ public sealed class RunningAppHost : IAsyncDisposable
     /// <summary>How long a resource command (start, stop, the token command) may take before the test fails.</summary>
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(1);
 
-    private RunningAppHost(DistributedApplication app, string engine, string dataDirectory, string password, ResourceLogs logs)
+    /// <summary>Whether the data directory was made for this AppHost, and so goes with it.</summary>
+    private readonly bool ownsDataDirectory;
+
+    private RunningAppHost(DistributedApplication app, string engine, string dataDirectory, bool ownsDataDirectory, string password, ResourceLogs logs)
     {
+        this.ownsDataDirectory = ownsDataDirectory;
         App = app;
         Logs = logs;
         Engine = engine;
@@ -51,6 +55,7 @@ public sealed class RunningAppHost : IAsyncDisposable
         IReadOnlyDictionary<string, string>? settings = null,
         CancellationToken cancellationToken = default)
     {
+        var ownsDataDirectory = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("userservice-tests-").FullName;
         password ??= Convert.ToHexString(Guid.NewGuid().ToByteArray());
 
@@ -106,10 +111,15 @@ public sealed class RunningAppHost : IAsyncDisposable
         catch (Exception exception)
         {
             await app.DisposeAsync();
+            if (ownsDataDirectory)
+            {
+                await DeleteDirectoryAsync(dataDirectory);
+            }
+
             throw new InvalidOperationException($"The AppHost with the {engine} engine did not become healthy.\n{logs}", exception);
         }
 
-        return new RunningAppHost(app, engine, dataDirectory, password, logs);
+        return new RunningAppHost(app, engine, dataDirectory, ownsDataDirectory, password, logs);
     }
 
     /// <summary>A client for the public API, with a token that grants every scope.</summary>
@@ -190,7 +200,38 @@ public sealed class RunningAppHost : IAsyncDisposable
         await App.GetConnectionStringAsync(ResourceNames.Cache)
         ?? throw new InvalidOperationException("The cache has no connection string.");
 
-    public async ValueTask DisposeAsync() => await App.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await App.DisposeAsync();
+        if (ownsDataDirectory)
+        {
+            await DeleteDirectoryAsync(DataDirectory);
+        }
+    }
+
+    /// <summary>
+    /// Removes a data directory once the AppHost that wrote it is gone, so that runs leave nothing behind. A
+    /// store still stopping may add a file as it goes, so the delete is tried again for a few seconds.
+    /// </summary>
+    public static Task DeleteDirectoryAsync(string directory) =>
+        Eventually.MatchAsync(_ => Task.FromResult(TryDelete(directory)), deleted => deleted, TimeSpan.FromSeconds(10));
+
+    private static bool TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+            return true;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 }
 
 /// <summary>One userservice process: its API and its management port, without the proxy in front.</summary>

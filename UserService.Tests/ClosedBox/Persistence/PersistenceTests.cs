@@ -16,18 +16,25 @@ public sealed class PersistenceTests
         var password = Convert.ToHexString(Guid.NewGuid().ToByteArray());
         var cancellation = TestContext.Current.CancellationToken;
 
-        UserDto created;
-        await using (var first = await RunningAppHost.StartAsync(engine, dataDirectory, password, cancellationToken: cancellation))
+        try
         {
-            using var api = first.CreateApiClient();
-            (_, created) = await api.CreateAsync(TestUsers.Unique());
+            UserDto created;
+            await using (var first = await RunningAppHost.StartAsync(engine, dataDirectory, password, cancellationToken: cancellation))
+            {
+                using var api = first.CreateApiClient();
+                (_, created) = await api.CreateAsync(TestUsers.Unique());
+            }
+
+            await using var second = await RunningAppHost.StartAsync(engine, dataDirectory, password, cancellationToken: cancellation);
+            using var restartedApi = second.CreateApiClient();
+            using var response = await restartedApi.GetAsync($"/api/users/{created.Id}", cancellation);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(created, await response.Content.ReadFromJsonAsync<UserDto>(cancellation));
         }
-
-        await using var second = await RunningAppHost.StartAsync(engine, dataDirectory, password, cancellationToken: cancellation);
-        using var restartedApi = second.CreateApiClient();
-        using var response = await restartedApi.GetAsync($"/api/users/{created.Id}", cancellation);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(created, await response.Content.ReadFromJsonAsync<UserDto>(cancellation));
+        finally
+        {
+            await RunningAppHost.DeleteDirectoryAsync(dataDirectory);
+        }
     }
 }
