@@ -14,6 +14,7 @@ public static class ServiceSettings
     public const string Store = $"ConnectionStrings:{StoreExtensions.ConnectionName}";
     public const string ManagementPort = "Management:Port";
     public const string PermitLimit = "RateLimiting:PermitLimit";
+    public const string RateLimitWindow = "RateLimiting:Window";
 
     /// <summary>
     /// What every test's service gets: a rate limit of <paramref name="requestsPerWindow"/>, and unless told

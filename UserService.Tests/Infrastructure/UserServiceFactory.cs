@@ -69,7 +69,7 @@ public class UserServiceFactory(StoreServer store) : WebApplicationFactory<UserS
 
         if (RequestWindow is { } window)
         {
-            builder.UseSetting("RateLimiting:Window", window.ToString("c"));
+            builder.UseSetting(ServiceSettings.RateLimitWindow, window.ToString("c"));
         }
     }
 }

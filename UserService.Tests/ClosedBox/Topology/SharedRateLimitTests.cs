@@ -24,7 +24,7 @@ public sealed class SharedRateLimitTests
             settings: new Dictionary<string, string>
             {
                 [ServiceSettings.PermitLimit] = Limit.ToString(),
-                ["RateLimiting:Window"] = "1.00:00:00",
+                [ServiceSettings.RateLimitWindow] = "1.00:00:00",
                 ["RateLimiting:StoreTimeout"] = "00:00:05",
             },
             cancellationToken: Cancellation);

@@ -42,7 +42,6 @@ public sealed class ReplicationTests(ReplicationTests.Service factory) : IClassF
         Assert.Equal("Renamed", (await api.GetFromJsonAsync<UserDto>($"/api/users/{seeded.Id}", Cancellation))!.DisplayName);
     }
 
-
     public sealed class Service(RedisStoreServer store) : UserServiceFactory(store)
     {
         protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -150,7 +150,6 @@ public sealed class StoreStallTests
         await ProblemAssert.IsUnavailableWriteAsync(response, "not-applied");
     }
 
-
     /// <summary>
     /// Clients read and create through <paramref name="service"/> while the store stalls once; a create is
     /// retried with its key until it gets an answer other than 503. Answers how many creates it checked.
