@@ -58,7 +58,10 @@ public static partial class Extensions
     /// <summary>The middleware every service runs, in the one order that keeps each of its promises.</summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
-        // First, so that everything after it sees the client's real address and scheme.
+        // First, so that the deadline counts from the moment the request enters.
+        app.UseRequestDeadline(app.Services.GetRequiredService<TimeProvider>());
+
+        // Before anything else, so that everything after it sees the client's real address and scheme.
         app.UseDefaultTransportSecurity();
         app.UseShutdownSafeRequestBodies();
 

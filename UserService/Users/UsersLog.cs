@@ -36,10 +36,7 @@ internal static partial class UsersLog
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "The stored document of user {UserId} cannot be read; the user is treated as absent")]
     public static partial void UnreadableDocument(this ILogger logger, long userId, Exception exception);
 
-    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "A write was applied, but what follows it did not reach the store: a claim it gave up stays until the repair removes it")]
-    public static partial void AfterWriteFailed(this ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "A write that was not applied could not give its claims back; another write may take them over in {Grace}")]
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "A write could not give back claims it no longer needs; another write may take them over in {Grace}, and the repair removes them")]
     public static partial void ClaimsNotReleased(this ILogger logger, TimeSpan grace, Exception exception);
 
     [LoggerMessage(EventId = 1015, Level = LogLevel.Information, Message = "Store migration to layout {Layout} {Action}")]

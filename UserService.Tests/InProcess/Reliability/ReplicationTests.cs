@@ -25,8 +25,9 @@ public sealed class ReplicationTests(ReplicationTests.Service factory) : IClassF
 
         await ProblemAssert.IsUnavailableWriteAsync(response, "not-applied");
         Assert.Equal("[]", await api.GetStringAsync($"/api/users?username={user.Username}", Cancellation));
+        // The 503 does not wait for the claims to be given back.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
-        Assert.False(await redis.GetDatabase().KeyExistsAsync(StoreLayout.UsernameClaim(user.Username)));
+        Assert.False(await Eventually.MatchAsync(_ => redis.GetDatabase().KeyExistsAsync(StoreLayout.UsernameClaim(user.Username)), claimed => !claimed, TimeSpan.FromSeconds(5)));
     }
 
     [Fact]

@@ -7,11 +7,12 @@ namespace UserService.Users.Caching;
 /// <summary>
 /// Output caching for the user reads, shared by every replica through Redis.
 /// <para>
-/// Freshness: each cached answer is keyed by the store's write generation, which every write bumps in the
-/// same script that changes the data. A read that began before a write and stores its answer after the
-/// write's eviction therefore stores it under a generation nobody asks for again: a read that begins after
-/// a write was acknowledged never gets an older answer. Writes also evict the <see cref="Tag"/>, so that
-/// the unreachable entries do not linger until they expire.
+/// Freshness: each cached answer is keyed by the store's write generation, which every write sets anew
+/// after it changed the data and before it is acknowledged, on a replica too (a write whose generation
+/// cannot be set answers 503). A read that began before a write and stores its answer after it therefore
+/// stores it under a generation nobody asks for again: a read that begins after a write was acknowledged
+/// never gets an older answer. Writes also evict the <see cref="Tag"/>, so that the unreachable entries do
+/// not linger until they expire.
 /// </para>
 /// <para>
 /// Unlike the default policy, requests with an Authorization header are cached: authorization runs before
@@ -56,7 +57,7 @@ public sealed class UsersCachePolicy : IOutputCachePolicy
         {
             var store = context.HttpContext.RequestServices.GetRequiredService<UserStore>();
             var generation = await store.GenerationAsync();
-            context.CacheVaryByRules.VaryByValues["generation"] = generation.ToString(CultureInfo.InvariantCulture);
+            context.CacheVaryByRules.VaryByValues["generation"] = generation;
         }
     }
 

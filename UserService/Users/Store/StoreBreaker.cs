@@ -52,21 +52,36 @@ public sealed class StoreBreaker
     public bool IsClosed => state == Closed;
 
     /// <summary>
-    /// Runs one store call through the breaker. Any failure that says the store is unavailable becomes a
+    /// Runs one store call through the breaker, within what is left of the request's deadline
+    /// (<see cref="RequestDeadline"/>). Any failure that says the store is unavailable becomes a
     /// <see cref="StoreUnavailableException"/>, which the service answers with 503.
     /// </summary>
     public async ValueTask<T> CallStoreAsync<T>(Func<Task<T>> call)
     {
+        var left = RequestDeadline.Remaining;
+        if (left <= TimeSpan.Zero)
+        {
+            throw new StoreUnavailableException(mayHaveApplied: false, retryAfter: null, new TimeoutException("The request's deadline passed before this store call."));
+        }
+
         if (!TryEnter(out var retryAfter))
         {
             throw new StoreUnavailableException(mayHaveApplied: false, retryAfter);
         }
 
+        Task<T>? pending = null;
         try
         {
-            var result = await call();
+            pending = call();
+            var result = left is { } bound ? await pending.WaitAsync(bound, clock) : await pending;
             Succeeded();
             return result;
+        }
+        catch (TimeoutException deadline) when (pending is { IsCompleted: false })
+        {
+            // The request's deadline came first. The call goes on, and how it ends is what the breaker counts.
+            _ = pending.ContinueWith(Ended, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw new StoreUnavailableException(mayHaveApplied: true, retryAfter: null, deadline);
         }
         catch (Exception exception)
         {
@@ -86,6 +101,19 @@ public sealed class StoreBreaker
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Counts a call that outlived its request's deadline, once it ends.</summary>
+    private void Ended(Task call)
+    {
+        if (call.Exception?.InnerException is { } exception && IsStoreFailure(exception))
+        {
+            Failed();
+        }
+        else
+        {
+            Succeeded();
         }
     }
 

@@ -18,7 +18,7 @@ namespace UserService.Users.Store;
 /// <see cref="EmailClaim"/>), whose value names the user that holds it (<see cref="Claim"/>): claims land
 /// in slots of their own, and uniqueness costs one key per value, not one hash for all;</item>
 /// <item><see cref="NextId"/>, the id counter, one key for all buckets so that ids follow the order of
-/// creation; <see cref="Generation"/>, bumped after every write, keys the cached reads.</item>
+/// creation; <see cref="Generation"/>, set anew after every write, keys the cached reads.</item>
 /// </list>
 /// <para>
 /// A write takes several steps on several slots, in an order where a crash between any two leaves only claims
@@ -64,6 +64,14 @@ public static partial class StoreLayout
 
     public static readonly RedisKey NextId = "users:next-id";
     public static readonly RedisKey Generation = "users:generation";
+
+    /// <summary>
+    /// A new value for <see cref="Generation"/>: random, so that no two writes set the same one, even after a
+    /// failover took the store back to an earlier value. A counter would then count the same values again, and
+    /// answers cached under them before the failover would be served for writes made after it. A number, so
+    /// that a replica of an earlier version, which increments it, still moves it on.
+    /// </summary>
+    public static RedisValue NewGeneration() => Random.Shared.NextInt64(1, long.MaxValue / 2);
 
     private static readonly RedisKey[] DataKeys = BucketKeys("data");
     private static readonly RedisKey[] OrderKeys = BucketKeys("order");
@@ -225,23 +233,30 @@ public static partial class StoreLayout
     /// attempt with the key reserved, unless that is <c>@retire</c>, or else <c>@id</c>. Answers
     /// <c>{ 'Reserved', id, earlier }</c> (earlier: '1' when an earlier attempt reserved it), or an outcome the
     /// record holds: <c>{ 'Replayed', answer, document }</c> for the same request, <see cref="ScriptAnswer.KeyReused"/> for another.
+    /// The record is written each time, also when it is there already: WAIT confirms what its own connection
+    /// wrote, and the record may be another's.
     /// </summary>
     public static readonly LuaScript Reserve = LuaScript.Prepare(
         """
         local record = redis.call('HMGET', @idempotency, 'fingerprint', 'answer', 'document', 'id')
         if record[1] and record[1] ~= @fingerprint then return 'KeyReused' end
+        redis.call('HSET', @idempotency, 'fingerprint', @fingerprint)
         if record[2] then return { 'Replayed', record[2], record[3] or '' } end
         if record[4] and record[4] ~= @retire then return { 'Reserved', record[4], '1' } end
-        redis.call('HSET', @idempotency, 'fingerprint', @fingerprint, 'id', @id)
+        redis.call('HSET', @idempotency, 'id', @id)
         redis.call('EXPIRE', @idempotency, @ttl)
         return { 'Reserved', @id, '0' }
         """);
 
-    /// <summary>The outcome kept for a create under an idempotency key: <c>{ 'Replayed', answer, document }</c>, or nothing yet.</summary>
+    /// <summary>
+    /// The outcome kept for a create under an idempotency key: <c>{ 'Replayed', answer, document }</c>, or nothing
+    /// yet. One that is there is written again, as <see cref="Reserve"/> writes its record.
+    /// </summary>
     public static readonly LuaScript Outcome = LuaScript.Prepare(
         """
         local outcome = redis.call('HMGET', @outcome, 'answer', 'document')
         if not outcome[1] then return {} end
+        redis.call('HSET', @outcome, 'answer', outcome[1])
         return { 'Replayed', outcome[1], outcome[2] or '' }
         """);
 
@@ -249,12 +264,15 @@ public static partial class StoreLayout
     /// The create under an idempotency key: as <see cref="Insert"/>, keeping its answer and document as its
     /// outcome (<see cref="IdempotencyOutcome"/>) in the same script, so that a write and its outcome land
     /// together. An outcome already kept (the same request, sent twice at once) answers
-    /// <c>{ 'Replayed', answer, document }</c>.
+    /// <c>{ 'Replayed', answer, document }</c>, and is written again, as <see cref="Reserve"/> writes its record.
     /// </summary>
     public static readonly LuaScript InsertOnce = LuaScript.Prepare(InsertFunction +
         """
         local outcome = redis.call('HMGET', @outcome, 'answer', 'document')
-        if outcome[1] then return { 'Replayed', outcome[1], outcome[2] or '' } end
+        if outcome[1] then
+            redis.call('HSET', @outcome, 'answer', outcome[1])
+            return { 'Replayed', outcome[1], outcome[2] or '' }
+        end
         local answer = insert()
         if answer == 'Applied' then
             redis.call('HSET', @outcome, 'answer', @id, 'document', @document)
@@ -263,11 +281,15 @@ public static partial class StoreLayout
         return answer
         """);
 
-    /// <summary>Keeps a refusal as the first outcome of a create under an idempotency key, unless one is kept already.</summary>
+    /// <summary>
+    /// Keeps a refusal as the first outcome of a create under an idempotency key, unless one is kept already;
+    /// writes the record either way, as <see cref="Reserve"/> does.
+    /// </summary>
     public static readonly LuaScript RecordRefusal = LuaScript.Prepare(
         """
+        redis.call('HSET', @idempotency, 'fingerprint', @fingerprint)
         if redis.call('HEXISTS', @idempotency, 'answer') == 1 then return 0 end
-        redis.call('HSET', @idempotency, 'fingerprint', @fingerprint, 'answer', @answer)
+        redis.call('HSET', @idempotency, 'answer', @answer)
         redis.call('EXPIRE', @idempotency, @ttl)
         return 1
         """);

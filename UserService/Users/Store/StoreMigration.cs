@@ -186,7 +186,7 @@ internal sealed class StoreMigration(
 
         // The old indexes hold nothing a moved user needs; the repair's record is of the old layout.
         await Task.WhenAll(LegacyLayout.Keys.Append(StoreLayout.Repair).Select(key => database.KeyDeleteAsync(key)));
-        await database.StringIncrementAsync(StoreLayout.Generation);
+        await database.StringSetAsync(StoreLayout.Generation, StoreLayout.NewGeneration());
 
         var counts = await database.HashGetAsync(StoreLayout.Migration, ["moved", "quarantined"]);
         logger.MigrationDone(StoreLayout.CurrentLayout, (long)counts[0], (long)counts[1]);

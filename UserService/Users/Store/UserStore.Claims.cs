@@ -44,9 +44,10 @@ public sealed partial class UserStore
     /// <summary>
     /// Claims every value in <paramref name="wanted"/> for user <paramref name="id"/>, or none: a value another
     /// user holds, or that a write still in flight claimed, refuses the write and gives back what it claimed.
-    /// Nothing here writes the user, so a store failure is reported as a write not applied.
+    /// Nothing here writes the user, so a store failure is reported as a write not applied. The claims, and
+    /// what the write wrote before them (<paramref name="written"/>), are on a replica before it goes on.
     /// </summary>
-    private async Task<Claims> ClaimAsync(long id, WantedClaim[] wanted)
+    private async Task<Claims> ClaimAsync(long id, WantedClaim[] wanted, RedisKey[]? written = null)
     {
         if (wanted.Length == 0)
         {
@@ -61,7 +62,7 @@ public sealed partial class UserStore
         }
         catch (StoreUnavailableException unavailable)
         {
-            await ReleaseAsync([.. attempts.Where(attempt => attempt.IsCompletedSuccessfully && attempt.Result.Held is not null).Select(attempt => attempt.Result.Held!.Value)]);
+            ReleaseDetached([.. attempts.Where(attempt => attempt.IsCompletedSuccessfully && attempt.Result.Held is not null).Select(attempt => attempt.Result.Held!.Value)]);
             throw new StoreUnavailableException(mayHaveApplied: false, unavailable.RetryAfter, unavailable);
         }
 
@@ -76,12 +77,12 @@ public sealed partial class UserStore
         // A claim a failover could lose would let a second user take the value: the replicas have it first.
         try
         {
-            await ReplicatedAsync(held.Select(claim => claim.Key), applied: false);
+            await ReplicatedAsync(held.Select(claim => claim.Key).Concat(written ?? []), applied: false);
         }
-        catch (StoreUnavailableException)
+        catch (StoreUnavailableException unavailable)
         {
-            await ReleaseAsync(held);
-            throw;
+            ReleaseDetached(held);
+            throw new StoreUnavailableException(mayHaveApplied: false, unavailable.RetryAfter, unavailable);
         }
 
         return new(held, attempts.Min(attempt => attempt.Result.At), null);
@@ -150,10 +151,17 @@ public sealed partial class UserStore
     }
 
     /// <summary>
-    /// Gives back what a write that was not applied claimed, each claim only while it is still the write's. A
-    /// claim that replaced one of the same user stays: another write of that user, which claimed the value
-    /// first, may still land with it, and a claim that names a user who does not hold the value is a
-    /// leftover like any other. If the store cannot be reached, the claims stay too.
+    /// Gives back the claims of a write that failed, without holding up its 503: the request's deadline may
+    /// have passed already, and the claims would refuse the write's own retry until they are taken over.
+    /// </summary>
+    private void ReleaseDetached(IReadOnlyList<HeldClaim> held) => RequestDeadline.RunDetached(() => ReleaseAsync(held));
+
+    /// <summary>
+    /// Gives claims back, each only while it is still the one the write saw or set: what a write that was not
+    /// applied claimed, and the values a write that was acknowledged gave up. A claim that replaced one of the
+    /// same user stays: another write of that user, which claimed the value first, may still land with it, and
+    /// a claim that names a user who does not hold the value is a leftover like any other. If the store cannot
+    /// be reached in time, the claims stay too, until a write takes them over or the repair removes them.
     /// </summary>
     private async Task ReleaseAsync(IReadOnlyList<HeldClaim> held)
     {
@@ -163,12 +171,12 @@ public sealed partial class UserStore
             return;
         }
 
-        var database = redis.GetDatabase();
         try
         {
-            await Task.WhenAll(released.Select(claim => database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine })));
+            await CallAsync(database => Task.WhenAll(released.Select(claim =>
+                database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine }))));
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (StoreUnavailableException exception)
         {
             logger.ClaimsNotReleased(StoreLayout.ClaimGrace, exception);
         }

@@ -65,7 +65,7 @@ public sealed partial class UserStore
             result += step;
             if (step.Changed + step.Quarantined > 0)
             {
-                await database.StringIncrementAsync(StoreLayout.Generation);
+                await database.StringSetAsync(StoreLayout.Generation, StoreLayout.NewGeneration());
             }
 
             position = Next(position, page, position.Phase is RepairPhase.Usernames or RepairPhase.Emails ? nodes.Length : StoreLayout.Buckets);

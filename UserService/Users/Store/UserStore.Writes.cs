@@ -36,7 +36,7 @@ public sealed partial class UserStore
         {
             if (id == 0)
             {
-                var (reserved, replay) = await NotAppliedAsync(async () => await NewIdAsync(once, retired));
+                var (reserved, replay) = await NewIdAsync(once, retired);
                 if (replay is { } replayed)
                 {
                     return replayed;
@@ -45,7 +45,9 @@ public sealed partial class UserStore
                 id = reserved;
             }
 
-            var claims = await ClaimAsync(id, Wanted(fields));
+            // The id counter and the key's record are on a replica before the user is: a failover then hands
+            // no id out twice, and a retry with the key finds the id its first attempt took.
+            var claims = await ClaimAsync(id, Wanted(fields), once is null ? [StoreLayout.NextId] : [StoreLayout.NextId, once.Record]);
             if (claims.Refusal is { } refusal)
             {
                 return once is null ? Refusal(refusal) : await RecordRefusalAsync(once, refusal);
@@ -67,13 +69,13 @@ public sealed partial class UserStore
             {
                 // The same request, sent twice at once, landed from the other attempt: its claims stand.
                 await ReleaseAsync(claims.Held);
-                return Replay((RedisResult[])answer!);
+                return await ConfirmedAsync(Replay((RedisResult[])answer!), StoreLayout.DataOf(id));
             }
 
             switch (StoreLayout.AnswerOf(answer))
             {
                 case StoreLayout.ScriptAnswer.Applied:
-                    await AppliedAsync(id);
+                    await AcknowledgeAsync(id);
                     return new(WriteOutcome.Done, user with { Id = id });
                 case StoreLayout.ScriptAnswer.IdTaken:
                     // The counter went back (a store that lost its last writes): give the claims up, take another id.
@@ -97,24 +99,25 @@ public sealed partial class UserStore
 
     /// <summary>
     /// The new user's id: a fresh one, or under an idempotency key the one an earlier attempt reserved, unless
-    /// that is <paramref name="retired"/>. Under a key whose create has an outcome, that outcome.
+    /// that is <paramref name="retired"/>. Under a key whose create has an outcome, that outcome, once a replica
+    /// has it. Nothing here writes the user: a store failure before the outcome is a write not applied.
     /// </summary>
     private async Task<(long Id, WriteResult? Replay)> NewIdAsync(CreateOnce? once, long? retired)
     {
-        var fresh = await CallAsync(database => database.StringIncrementAsync(StoreLayout.NextId));
+        var fresh = await NotAppliedAsync(() => CallAsync(database => database.StringIncrementAsync(StoreLayout.NextId)));
         if (once is null)
         {
             return (fresh, null);
         }
 
-        var answer = await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Reserve, new
+        var answer = await NotAppliedAsync(() => CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Reserve, new
         {
             idempotency = once.Record,
             fingerprint = once.Fingerprint,
             retire = retired?.ToString(CultureInfo.InvariantCulture) ?? "",
             id = fresh,
             ttl = (long)IdempotencyWindow.TotalSeconds,
-        }));
+        })));
 
         if (answer.Resp2Type != ResultType.Array)
         {
@@ -124,7 +127,7 @@ public sealed partial class UserStore
         var reply = (RedisResult[])answer!;
         if (StoreLayout.AnswerOf(reply[0]) != StoreLayout.ScriptAnswer.Reserved)
         {
-            return (0, Replay(reply));
+            return (0, await ConfirmedAsync(Replay(reply), once.Record));
         }
 
         var id = (long)reply[1];
@@ -135,20 +138,37 @@ public sealed partial class UserStore
 
         // An earlier attempt reserved the id: if its user was made, its outcome is the answer, whatever the
         // user's values are now.
-        var outcome = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Outcome, new { outcome = StoreLayout.IdempotencyOutcome(once.Hash, id) })))!;
-        return (id, outcome.Length == 0 ? null : Replay(outcome));
+        var kept = StoreLayout.IdempotencyOutcome(once.Hash, id);
+        var outcome = (RedisResult[])(await NotAppliedAsync(() => CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Outcome, new { outcome = kept }))))!;
+        return (id, outcome.Length == 0 ? null : await ConfirmedAsync(Replay(outcome), kept));
+    }
+
+    /// <summary>
+    /// A kept outcome, once a replica has <paramref name="kept"/>: the earlier attempt that wrote it may have
+    /// answered 503, and a replay is an acknowledgement like a first answer. The script that read it wrote it
+    /// again, so that this connection's WAIT covers it, whoever wrote it first.
+    /// </summary>
+    private async Task<WriteResult> ConfirmedAsync(WriteResult replay, RedisKey kept)
+    {
+        await ReplicatedAsync([kept], applied: true);
+        return replay;
     }
 
     /// <summary>Keeps a create's refusal as its first outcome, so that the same request sent again gets it too.</summary>
     private async Task<WriteResult> RecordRefusalAsync(CreateOnce once, WriteOutcome refusal)
     {
-        await NotAppliedAsync(() => CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.RecordRefusal, new
+        await NotAppliedAsync(async () =>
         {
-            idempotency = once.Record,
-            fingerprint = once.Fingerprint,
-            answer = refusal == WriteOutcome.UsernameTaken ? nameof(StoreLayout.ScriptAnswer.UsernameTaken) : nameof(StoreLayout.ScriptAnswer.EmailTaken),
-            ttl = (long)IdempotencyWindow.TotalSeconds,
-        })));
+            await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.RecordRefusal, new
+            {
+                idempotency = once.Record,
+                fingerprint = once.Fingerprint,
+                answer = refusal == WriteOutcome.UsernameTaken ? nameof(StoreLayout.ScriptAnswer.UsernameTaken) : nameof(StoreLayout.ScriptAnswer.EmailTaken),
+                ttl = (long)IdempotencyWindow.TotalSeconds,
+            }));
+            await ReplicatedAsync([once.Record], applied: false);
+            return true;
+        });
         return new(refusal);
     }
 
@@ -212,7 +232,7 @@ public sealed partial class UserStore
                 return Outcome(answer, replacement);
             }
 
-            await AppliedAsync(id, old);
+            await AcknowledgeAsync(id, old);
             return new WriteResult(WriteOutcome.Done, replacement);
         });
     }
@@ -237,7 +257,7 @@ public sealed partial class UserStore
                 return Outcome(answer, stored);
             }
 
-            await AppliedAsync(id, old);
+            await AcknowledgeAsync(id, old);
             return new WriteResult(WriteOutcome.Done, stored);
         });
     }
@@ -304,7 +324,7 @@ public sealed partial class UserStore
         }
         catch (StoreUnavailableException unavailable) when (!unavailable.MayHaveApplied)
         {
-            await ReleaseAsync(claims.Held);
+            ReleaseDetached(claims.Held);
             throw;
         }
     }
@@ -326,39 +346,28 @@ public sealed partial class UserStore
     }
 
     /// <summary>
-    /// What follows a write to user <paramref name="id"/> that the store applied: its replicas confirm it
-    /// (or the write answers 503, outcome unknown), and in either case <see cref="AfterWriteAsync"/>, since
-    /// readers of the primary already see it.
+    /// What turns a write to user <paramref name="id"/> that the store applied into an acknowledged one: the
+    /// cached reads' generation moves on, and a replica has both the user and the generation. Either failing
+    /// answers 503, outcome unknown, since readers of the primary already see the write. Only then are the
+    /// values the user gave up (<paramref name="givenUp"/>) released: before, a failover could hand them back
+    /// to it while another user took them.
     /// </summary>
-    private async Task AppliedAsync(long id, IEnumerable<HeldClaim>? givenUp = null)
+    private async Task AcknowledgeAsync(long id, IReadOnlyList<HeldClaim>? givenUp = null)
     {
         try
         {
-            await ReplicatedAsync([StoreLayout.DataOf(id)], applied: true);
+            // Sent before the WAITs, on the same connections, so that they cover it.
+            var generation = CallAsync(database => database.StringSetAsync(StoreLayout.Generation, StoreLayout.NewGeneration())).AsTask();
+            await Task.WhenAll(generation, ReplicatedAsync([StoreLayout.DataOf(id), StoreLayout.Generation], applied: true));
         }
-        finally
+        catch (StoreUnavailableException unavailable) when (!unavailable.MayHaveApplied)
         {
-            await AfterWriteAsync(givenUp);
+            throw new StoreUnavailableException(mayHaveApplied: true, unavailable.RetryAfter, unavailable);
         }
-    }
 
-    /// <summary>
-    /// What follows a write that was applied: the generation moves on, so that cached reads are asked again,
-    /// and the claims of values the user gave up go. Neither decides the outcome: a cached read also goes by
-    /// the eviction that follows every write, and a claim left behind names a user who does not hold it.
-    /// </summary>
-    private async Task AfterWriteAsync(IEnumerable<HeldClaim>? givenUp = null)
-    {
-        var database = redis.GetDatabase();
-        var steps = (givenUp ?? []).Select(claim => (Task)database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine }))
-            .Append(database.StringIncrementAsync(StoreLayout.Generation));
-        try
+        if (givenUp is { Count: > 0 })
         {
-            await Task.WhenAll(steps);
-        }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
-        {
-            logger.AfterWriteFailed(exception);
+            await ReleaseAsync(givenUp);
         }
     }
 }

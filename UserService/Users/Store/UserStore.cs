@@ -76,8 +76,8 @@ public sealed partial class UserStore(
     /// <summary>Whether any user was ever created: the seed only goes into a store that never had one.</summary>
     public async Task<bool> IsEmptyAsync() => !await CallAsync(database => database.KeyExistsAsync(StoreLayout.NextId));
 
-    /// <summary>A number that changes whenever any user changes: cached reads are keyed by it.</summary>
-    public async Task<long> GenerationAsync() => (long?)await CallAsync(database => database.StringGetAsync(StoreLayout.Generation)) ?? 0;
+    /// <summary>A value that changes whenever any user changes, and never comes back: cached reads are keyed by it.</summary>
+    public async Task<string> GenerationAsync() => (string?)await CallAsync(database => database.StringGetAsync(StoreLayout.Generation)) ?? "";
 
     /// <summary>
     /// The user that <paramref name="claim"/> names, if that user holds the value: a claim left by a write that
