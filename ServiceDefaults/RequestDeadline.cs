@@ -20,11 +20,15 @@ public static class RequestDeadline
         ? deadline.Clock.GetElapsedTime(deadline.Clock.GetTimestamp(), deadline.At)
         : null;
 
-    /// <summary>Starts the deadline of each request as it enters, by <paramref name="clock"/>.</summary>
+    /// <summary>Starts the deadline of the request being served, by <paramref name="clock"/>: <see cref="Budget"/> from now.</summary>
+    public static void Start(TimeProvider clock) =>
+        Current.Value = new Deadline(clock, clock.GetTimestamp() + (long)(Budget.TotalSeconds * clock.TimestampFrequency));
+
+    /// <summary>Starts each request's deadline as it enters.</summary>
     internal static void UseRequestDeadline(this WebApplication app, TimeProvider clock) =>
         app.Use((context, next) =>
         {
-            Current.Value = new Deadline(clock, clock.GetTimestamp() + (long)(Budget.TotalSeconds * clock.TimestampFrequency));
+            Start(clock);
             return next(context);
         });
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 using UserService.Users;
@@ -70,6 +71,27 @@ public sealed class StorePipelineTests
         await FailAsync();
 
         Assert.False(breaker.IsClosed);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task CallsTheRequestsDeadlineCutShortAreCountedOnceTheyEnd(bool storeFails)
+    {
+        RequestDeadline.Start(clock);
+        clock.Advance(RequestDeadline.Budget - TimeSpan.FromMilliseconds(20));
+        var calls = Enumerable.Range(0, StoreBreaker.MinimumThroughput).Select(_ => new TaskCompletionSource<int>()).ToList();
+
+        foreach (var call in calls)
+        {
+            var cut = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await breaker.CallStoreAsync(() => call.Task));
+            Assert.True(cut.MayHaveApplied);
+        }
+
+        Assert.True(breaker.IsClosed);
+        calls.ForEach(call => _ = storeFails ? call.TrySetException(StoreDown) : call.TrySetResult(0));
+
+        Assert.Equal(!storeFails, breaker.IsClosed);
     }
 
     [Fact]
