@@ -13,7 +13,7 @@ namespace UserService.Tests.InProcess.Reliability;
 /// and nothing is served from the store until the move is done. Each replica is the service in process, on
 /// a database of the test's own.
 /// </summary>
-public sealed class StoreMigrationTests(GarnetStoreServer store)
+public sealed class StoreMigrationTests(GarnetStoreServer store, RedisStoreServer redisServer)
 {
     private const int Users = 10_000;
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
@@ -81,6 +81,66 @@ public sealed class StoreMigrationTests(GarnetStoreServer store)
         Assert.Equal(StoreLayout.CurrentLayout, (string?)await redis.GetDatabase().StringGetAsync(StoreLayout.Layout));
     }
 
+    [Fact]
+    public async Task TwoOldDocumentsWithOneUsernameKeepTheUserTheOldIndexNamedWhicheverComesFirst()
+    {
+        // redis-server scans a small hash in the order it was written: the impostor comes first.
+        await using var factory = new RedisServerUserService(redisServer);
+        await factory.InitializeAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        var database = redis.GetDatabase();
+        var impostor = StoreSeed.User(7) with { Id = 11, Email = "impostor@example.com" };
+        await database.HashSetAsync(LegacyLayout.Data, impostor.Id, StoreSeed.Document(impostor));
+        await database.SortedSetAddAsync(LegacyLayout.Order, impostor.Id, impostor.Id);
+        await StoreSeed.SeedLegacyAsync(database, 10);
+
+        await using var replica = Replica(factory, batch: 500, pause: TimeSpan.Zero);
+        using var api = replica.CreateClient().Authorize();
+        await Eventually.MatchAsync(async _ => (string?)await database.StringGetAsync(StoreLayout.Layout), layout => layout == StoreLayout.CurrentLayout, Bound);
+
+        var found = await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={StoreSeed.User(7).Username}", Cancellation);
+        Assert.Equal(7, Assert.Single(found!).Id);
+        Assert.True(await database.HashExistsAsync(StoreLayout.Quarantine(StoreLayout.BucketOf(impostor.Id)), impostor.Id));
+        Assert.Equal([10, 1], (await database.HashGetAsync(StoreLayout.Migration, ["moved", "quarantined"])).Select(value => (long)value));
+    }
+
+    [Fact]
+    public async Task UsersABatchMovedButDidNotCountBeforeItsReplicaStoppedAreCounted()
+    {
+        const int Moved = 40;
+        await using var factory = new GarnetUserService(store);
+        await factory.InitializeAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        var database = redis.GetDatabase();
+        await StoreSeed.SeedLegacyAsync(database, 100);
+        // What a replica stopped between a batch's move and its count leaves: users moved, none counted.
+        for (var id = 1; id <= Moved; id++)
+        {
+            var user = StoreSeed.User(id);
+            await database.ScriptEvaluateAsync(LegacyLayout.MoveUser, new
+            {
+                oldData = LegacyLayout.Data,
+                byUsername = LegacyLayout.ByUsername,
+                byEmail = LegacyLayout.ByEmail,
+                username = user.Username,
+                email = user.Email,
+                data = StoreLayout.Data(StoreLayout.BucketOf(id)),
+                order = StoreLayout.Order(StoreLayout.BucketOf(id)),
+                quarantine = StoreLayout.Quarantine(StoreLayout.BucketOf(id)),
+                usernameClaim = StoreLayout.UsernameClaim(user.Username),
+                emailClaim = StoreLayout.EmailClaim(user.Email),
+                id = (long)id,
+                expected = (RedisValue)StoreSeed.Document(user),
+            });
+        }
+
+        await using var replica = Replica(factory, batch: 500, pause: TimeSpan.Zero);
+        using var api = replica.CreateClient().Authorize();
+        await Eventually.MatchAsync(async _ => (string?)await database.StringGetAsync(StoreLayout.Layout), layout => layout == StoreLayout.CurrentLayout, Bound);
+
+        Assert.Equal([100, 0], (await database.HashGetAsync(StoreLayout.Migration, ["moved", "quarantined"])).Select(value => (long)value));
+    }
+
     private static async Task<long> MovedAsync(IDatabase database) => (long)await database.HashGetAsync(StoreLayout.Migration, "moved");
 
     /// <summary>Every id the pages list, following their Link headers.</summary>
@@ -97,7 +157,7 @@ public sealed class StoreMigrationTests(GarnetStoreServer store)
         return ids;
     }
 
-    private static WebApplicationFactory<UserStore> Replica(GarnetUserService factory, int batch, TimeSpan pause) =>
+    private static WebApplicationFactory<UserStore> Replica(UserServiceFactory factory, int batch, TimeSpan pause) =>
         factory.WithWebHostBuilder(builder =>
         {
             builder.UseSetting("Store:Migration:BatchSize", batch.ToString(System.Globalization.CultureInfo.InvariantCulture));

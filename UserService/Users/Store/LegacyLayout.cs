@@ -25,15 +25,24 @@ public static class LegacyLayout
     /// <summary>
     /// Moves one user into its bucket if its old document is still <c>@expected</c>: first the claims of its
     /// username and email, then its order entry and document, last the old document. Any prefix of it leaves
-    /// the old document in place, and running it again finishes it. A value already claimed by another user
-    /// (which the old layout's own index forbade) sends the document to the bucket's quarantine instead.
-    /// Answers 'Moved', 'Quarantined', or 'Gone' when the old document is no longer there.
+    /// the old document in place, and running it again finishes it. A document whose username or email the
+    /// old index gives another user, or that another user claimed already (which the old index forbade), goes
+    /// to the bucket's quarantine instead: two documents with one value keep the user the old index named,
+    /// whichever the scan meets first. Answers 'Moved', 'Quarantined', or 'Gone' when the old document is no
+    /// longer there.
     /// </summary>
     public static readonly LuaScript MoveUser = LuaScript.Prepare(
         """
         if redis.call('HGET', @oldData, @id) ~= @expected then return 'Gone' end
         local time = redis.call('TIME')
         local claim = @id .. ':' .. (tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)) .. ':migrated'
+        local username = redis.call('HGET', @byUsername, @username)
+        local email = redis.call('HGET', @byEmail, @email)
+        if (username and username ~= @id) or (email and email ~= @id) then
+            redis.call('HSET', @quarantine, @id, @expected)
+            redis.call('HDEL', @oldData, @id)
+            return 'Quarantined'
+        end
         for _, key in ipairs({ @usernameClaim, @emailClaim }) do
             local owner = string.match(redis.call('GET', key) or '', '^(%d+):')
             if owner and owner ~= @id then

@@ -179,6 +179,7 @@ internal sealed class StoreMigration(
             while (cursor != 0);
         }
 
+        await CountAsync(database);
         foreach (var entry in await database.HashGetAllAsync(LegacyLayout.Quarantine))
         {
             await database.HashSetAsync(StoreLayout.Quarantine(StoreLayout.BucketOf((long)entry.Name)), entry.Name, entry.Value);
@@ -190,5 +191,23 @@ internal sealed class StoreMigration(
 
         var counts = await database.HashGetAsync(StoreLayout.Migration, ["moved", "quarantined"]);
         logger.MigrationDone(StoreLayout.CurrentLayout, (long)counts[0], (long)counts[1]);
+    }
+
+    /// <summary>
+    /// Replaces the counts kept as the batches went, which miss a batch whose replica stopped between its move
+    /// and its count, with the buckets' own: nothing else writes them until the migration is done. Once only,
+    /// before the old quarantine joins the buckets' (a migration that stops after it counts on the next run).
+    /// </summary>
+    private static async Task CountAsync(IDatabase database)
+    {
+        if (await database.HashExistsAsync(StoreLayout.Migration, "counted"))
+        {
+            return;
+        }
+
+        var buckets = Enumerable.Range(0, StoreLayout.Buckets).ToList();
+        var moved = await Task.WhenAll(buckets.Select(bucket => database.HashLengthAsync(StoreLayout.Data(bucket))));
+        var quarantined = await Task.WhenAll(buckets.Select(bucket => database.HashLengthAsync(StoreLayout.Quarantine(bucket))));
+        await database.HashSetAsync(StoreLayout.Migration, [new("moved", moved.Sum()), new("quarantined", quarantined.Sum()), new("counted", 1)]);
     }
 }

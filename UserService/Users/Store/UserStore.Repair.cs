@@ -236,6 +236,10 @@ public sealed partial class UserStore
             var answer = (string?)await database.ScriptEvaluateAsync(user is null ? LegacyLayout.QuarantineUser : LegacyLayout.MoveUser, new
             {
                 oldData = LegacyLayout.Data,
+                byUsername = LegacyLayout.ByUsername,
+                byEmail = LegacyLayout.ByEmail,
+                username = IndexValue(user?.Username ?? ""),
+                email = IndexValue(user?.Email ?? ""),
                 data = StoreLayout.Data(bucket),
                 order = StoreLayout.Order(bucket),
                 quarantine = StoreLayout.Quarantine(bucket),
