@@ -1,0 +1,42 @@
+namespace History;
+
+/// <summary>A fault the host of the store injects and heals: its kind, and how.</summary>
+public sealed record Fault(string Kind, Func<CancellationToken, Task> InjectAndHealAsync);
+
+/// <summary>
+/// One run: the workload throughout, the faults one after another with a quiet spell around each, then,
+/// once the workload has stopped, the users the service lists, and the checker's verdict on it all.
+/// </summary>
+public static class HistoryRun
+{
+    public static async Task<Verdict> RunAsync(
+        Func<HttpClient> createClient,
+        IEnumerable<Fault> faults,
+        TimeSpan quiet,
+        WorkloadOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var workload = new Workload(createClient, options);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var running = workload.RunAsync(stop.Token);
+        var injected = new List<string>();
+        try
+        {
+            await Task.Delay(quiet, cancellationToken);
+            foreach (var fault in faults)
+            {
+                await fault.InjectAndHealAsync(cancellationToken);
+                injected.Add(fault.Kind);
+                await Task.Delay(quiet, cancellationToken);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+
+        var final = await workload.FinalStateAsync(TimeSpan.FromSeconds(30));
+        return Checker.Check(workload.History, final, injected);
+    }
+}
