@@ -5,7 +5,9 @@ public sealed record Fault(string Kind, Func<CancellationToken, Task> InjectAndH
 
 /// <summary>
 /// One run: the workload throughout, the faults one after another with a quiet spell around each, then,
-/// once the workload has stopped, the users the service lists, and the checker's verdict on it all.
+/// once the workload has stopped, the users the service lists, and the checker's verdict on it all. With
+/// <c>historyFile</c>, every request and answer is written there too, one a line, for a verdict to be read
+/// against.
 /// </summary>
 public static class HistoryRun
 {
@@ -14,6 +16,7 @@ public static class HistoryRun
         IEnumerable<Fault> faults,
         TimeSpan quiet,
         WorkloadOptions? options = null,
+        string? historyFile = null,
         CancellationToken cancellationToken = default)
     {
         var workload = new Workload(createClient, options);
@@ -37,6 +40,11 @@ public static class HistoryRun
         }
 
         var final = await workload.FinalStateAsync(TimeSpan.FromSeconds(30));
+        if (historyFile is not null)
+        {
+            await File.WriteAllLinesAsync(historyFile, workload.History.OrderBy(operation => operation.Start).Select(operation => operation.ToString()), cancellationToken);
+        }
+
         return Checker.Check(workload.History, final, injected);
     }
 }

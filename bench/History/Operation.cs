@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace History;
 
 public enum OperationKind
@@ -64,4 +66,8 @@ public sealed record Operation
     public bool NotApplied => Status is 400 or 404 or 409 or 412 or 422 or 429 || Status == 503 && Outcome == "not-applied";
 
     public TimeSpan Took => End - Start;
+
+    /// <summary>One line: when, who, what was asked, and what came back.</summary>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{Start.TotalSeconds:0.000}-{End.TotalSeconds:0.000} client {Client} #{Logical} {Kind} id={UserId} username={Username} email={Email} token='{Token}' key={IdempotencyKey} if-match={IfMatch} -> {Status} {Outcome} [{string.Join("; ", Seen.Select(user => $"{user.Id} {user.Username} {user.Email} '{user.Token}'"))}]");
 }

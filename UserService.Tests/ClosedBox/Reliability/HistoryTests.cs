@@ -22,7 +22,7 @@ public sealed class HistoryTests
         Engines.RequireInstalled(Engines.Cluster);
         await using var host = await RunningAppHost.StartAsync(Engines.Cluster, replicas: 2, cancellationToken: Cancellation);
 
-        await RunAndCheckAsync(host, new Nemesis(host).Cluster());
+        await RunAndCheckAsync(host, new Nemesis(new AppHostStore(host), AppHostStore.Keys).Cluster());
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class HistoryTests
         Engines.RequireInstalled(Engines.RedisServer);
         await using var host = await RunningAppHost.StartAsync(Engines.RedisServer, replicas: 2, cancellationToken: Cancellation);
 
-        await RunAndCheckAsync(host, new Nemesis(host).SingleNode());
+        await RunAndCheckAsync(host, new Nemesis(new AppHostStore(host), AppHostStore.Keys).SingleNode());
     }
 
     /// <summary>Where each run's table row and verdict are appended, when set: CI prints them.</summary>
