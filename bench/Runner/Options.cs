@@ -16,7 +16,8 @@ internal sealed record Options(
     IReadOnlyDictionary<string, string> ServiceSettings,
     string Output,
     bool Quick,
-    string? Compare = null)
+    string? Compare = null,
+    TimeSpan? History = null)
 {
     public static Options Parse(string[] args)
     {
@@ -45,10 +46,11 @@ internal sealed record Options(
                 "--set" => options with { ServiceSettings = With(options.ServiceSettings, args[++i]) },
                 "--output" => options with { Output = Path.GetFullPath(args[++i]) },
                 "--compare" => options with { Compare = ServiceAssembly(args[++i]) },
+                "--history" => options with { History = TimeSpan.FromSeconds(int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 var unknown => throw new ArgumentException(
                     $"Unknown option '{unknown}'. Options: --quick, --duration <s>, --warmup <s>, --warmup-curve <s>, --users <n>, --connections <n>, "
                     + "--cores 1,2,4,8, --scale 10000,1000000, --engines garnet,redis-server,cluster, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>, "
-                    + "--compare <another build's UserService.dll>."),
+                    + "--compare <another build's UserService.dll>, --history <s>."),
             };
         }
 

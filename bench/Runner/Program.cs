@@ -1,7 +1,7 @@
 using Bench;
 
 // Benchmarks the user service against a bare minimal API on the same store, for each local store engine.
-// dotnet run --project bench/Runner -c Release [-- --quick]
+// dotnet run --project bench/Runner -c Release [-- --quick | --scale <sizes> | --history <seconds> | --compare <build>]
 Options options;
 try
 {
@@ -35,10 +35,28 @@ if (options.Scale.Count > 0)
     var scaleReport = ScaleRun.Markdown(scaled);
     Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
     var existing = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmark results" + Environment.NewLine;
-    await File.WriteAllTextAsync(options.Output, Report.WithoutScale(existing).TrimEnd() + Environment.NewLine + scaleReport);
+    await File.WriteAllTextAsync(options.Output, Report.WithSection(existing, Report.ScaleHeading, scaleReport));
     Console.WriteLine(scaleReport);
     Console.WriteLine($"Written to the scale section of {Path.GetRelativePath(Build.RepositoryRoot, options.Output)}.");
     return 0;
+}
+
+if (options.History is { } duration)
+{
+    // The history checker's long run alone; its section of the report is replaced.
+    var verdicts = new List<(string Engine, History.Verdict Verdict)>();
+    foreach (var engine in options.Engines.Where(HistoryCheck.Engines.Contains))
+    {
+        verdicts.Add((engine, await new HistoryCheck(options, tokens, logs).RunAsync(engine, duration)));
+    }
+
+    var historyReport = HistoryCheck.Markdown(verdicts, duration);
+    Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
+    var existing = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmark results" + Environment.NewLine;
+    await File.WriteAllTextAsync(options.Output, Report.WithSection(existing, Report.HistoryHeading, historyReport));
+    Console.WriteLine(historyReport);
+    Console.WriteLine($"Written to the history section of {Path.GetRelativePath(Build.RepositoryRoot, options.Output)}; every request and answer in bench/.out/history-*.txt.");
+    return verdicts.All(verdict => verdict.Verdict.Holds) ? 0 : 1;
 }
 
 if (options.Compare is { } other)
@@ -62,7 +80,7 @@ foreach (var engine in options.Engines)
 var chart = Path.ChangeExtension(options.Output, ".svg");
 // A full run keeps the scale section that a --scale run wrote.
 var previous = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "";
-var report = Report.Markdown(results, options, Path.GetFileName(chart)) + Report.ScaleSection(previous);
+var report = Report.Markdown(results, options, Path.GetFileName(chart)) + Report.Section(previous, Report.ScaleHeading) + Report.Section(previous, Report.HistoryHeading);
 Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
 await File.WriteAllTextAsync(options.Output, report);
 await File.WriteAllTextAsync(chart, Chart.Svg(results));

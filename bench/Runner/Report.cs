@@ -63,23 +63,28 @@ internal static class Report
     /// <summary>The heading <see cref="ScaleRun"/> writes its section under.</summary>
     public const string ScaleHeading = "## Scale";
 
-    /// <summary>The scale section of a report, from its heading to the next section or the end; empty if it has none.</summary>
-    public static string ScaleSection(string report)
+    /// <summary>The heading <see cref="HistoryCheck"/> writes its section under.</summary>
+    public const string HistoryHeading = "## History";
+
+    /// <summary>The section of <paramref name="report"/> under <paramref name="heading"/>, up to the next heading; empty where it has none.</summary>
+    public static string Section(string report, string heading)
     {
-        var start = report.IndexOf(ScaleHeading, StringComparison.Ordinal);
+        var start = report.IndexOf(heading, StringComparison.Ordinal);
         if (start < 0)
         {
             return "";
         }
 
-        var end = report.IndexOf("\n## ", start + ScaleHeading.Length, StringComparison.Ordinal);
+        var end = report.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
         return Environment.NewLine + report[start..(end < 0 ? report.Length : end + 1)].TrimEnd() + Environment.NewLine;
     }
 
-    /// <summary>The report without its scale section.</summary>
-    public static string WithoutScale(string report) => ScaleSection(report) is { Length: > 0 } section
-        ? report.Replace(section.Trim(), "", StringComparison.Ordinal)
-        : report;
+    /// <summary>The report with the section under <paramref name="heading"/> replaced by <paramref name="section"/>; the rest stays as the last run wrote it.</summary>
+    public static string WithSection(string report, string heading, string section)
+    {
+        var without = Section(report, heading) is { Length: > 0 } old ? report.Replace(old.Trim(), "", StringComparison.Ordinal) : report;
+        return without.TrimEnd() + Environment.NewLine + section;
+    }
 
     /// <summary>Whether any scenario failed more than 1 % of its requests: a broken run, not a slow one.</summary>
     public static bool HasFailures(IEnumerable<EngineResult> engines) =>

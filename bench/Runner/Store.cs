@@ -1,16 +1,23 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using AppHost.Cache;
+using History;
 
 namespace Bench;
 
 /// <summary>
 /// The store a run measures against, with the persistence the AppHost gives each engine, so that writes cost
 /// what they cost there: one Garnet or redis-server process, or a cluster of six redis-server processes
-/// (three primaries with a replica each), where the service waits for a replica before it acknowledges.
+/// (three primaries with a replica each), where the service waits for a replica before it acknowledges. The
+/// history checker's faults kill its nodes, and it starts them again as they were.
 /// </summary>
-internal sealed class Store(IReadOnlyList<Server> nodes, string connectionString, IReadOnlyList<KeyValuePair<string, string>> serviceSettings) : IAsyncDisposable
+internal sealed class Store(IReadOnlyList<Func<int, Server>> starts, string connectionString, IReadOnlyList<KeyValuePair<string, string>> serviceSettings)
+    : IStoreHost, IAsyncDisposable
 {
+    private readonly Server[] nodes = [.. starts.Select(start => start(0))];
+    private int restarts;
+
     private const int ClusterNodes = 6;
 
     /// <summary>What the service and the baseline connect with.</summary>
@@ -22,6 +29,16 @@ internal sealed class Store(IReadOnlyList<Server> nodes, string connectionString
     /// <summary>The port of the first node, where the scale run seeds.</summary>
     public int Port => nodes[0].Port;
 
+    public Task<string> ConnectionStringAsync() => Task.FromResult(ConnectionString);
+
+    public async Task RestartAsync(EndPoint node, CancellationToken cancellationToken)
+    {
+        var index = Array.FindIndex(nodes, server => server.Port == ((IPEndPoint)node).Port);
+        await nodes[index].DisposeAsync();
+        nodes[index] = starts[index](Interlocked.Increment(ref restarts));
+        await nodes[index].WaitUntilReadyAsync(() => EngineRun.PingAsync(nodes[index].Port));
+    }
+
     public static async Task<Store> StartAsync(string engine, string dataDirectory, string? cores, string logDirectory)
     {
         if (engine == "cluster")
@@ -31,33 +48,39 @@ internal sealed class Store(IReadOnlyList<Server> nodes, string connectionString
 
         var port = Server.FreePorts(1)[0];
         var listen = EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture));
-        var store = engine switch
+        Func<int, Server> start = engine switch
         {
-            "garnet" => Server.Start("garnet", port, "dotnet",
+            "garnet" => restart => Server.Start(Named("garnet", restart), port, "dotnet",
                 [Build.GarnetServer, .. listen, .. EngineFlags.GarnetScripts, .. EngineFlags.GarnetDurability(dataDirectory)], [], logDirectory, cores: cores),
-            "redis-server" => Server.Start("redis-server", port, "redis-server",
+            "redis-server" => restart => Server.Start(Named("redis-server", restart), port, "redis-server",
                 [.. listen, .. EngineFlags.RedisServerDurability(dataDirectory), "--save", ""], [], logDirectory, cores: cores),
             _ => throw new ArgumentException($"Unknown engine '{engine}': garnet, redis-server or cluster."),
         };
-        await store.WaitUntilReadyAsync(() => EngineRun.PingAsync(port));
-        return new Store([store], $"127.0.0.1:{port}", []);
+        var store = new Store([start], $"127.0.0.1:{port}", []);
+        await store.nodes[0].WaitUntilReadyAsync(() => EngineRun.PingAsync(port));
+        return store;
     }
 
     /// <summary>Six nodes formed into a cluster as the AppHost forms it, each with a cluster bus port of its own.</summary>
     private static async Task<Store> StartClusterAsync(string dataDirectory, string? cores, string logDirectory)
     {
         var ports = Server.FreePorts(2 * ClusterNodes);
-        var nodes = new List<Server>();
+        var starts = new List<Func<int, Server>>();
         for (var i = 0; i < ClusterNodes; i++)
         {
-            var (port, bus) = (ports[i], ports[ClusterNodes + i]);
+            var (name, port, bus) = ($"cluster-node-{i + 1}", ports[i], ports[ClusterNodes + i]);
             var directory = Directory.CreateDirectory(Path.Combine(dataDirectory, $"node-{i + 1}")).FullName;
-            var node = Server.Start($"cluster-node-{i + 1}", port, "redis-server",
+            starts.Add(restart => Server.Start(Named(name, restart), port, "redis-server",
                 [.. EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture)), .. EngineFlags.RedisClusterNodeDurability(directory), "--save", "",
                  .. EngineFlags.RedisClusterNode, "--cluster-port", bus.ToString(CultureInfo.InvariantCulture)],
-                [], logDirectory, directory, cores);
-            nodes.Add(node);
-            await node.WaitUntilReadyAsync(() => EngineRun.PingAsync(port));
+                [], logDirectory, directory, cores));
+        }
+
+        var store = new Store(starts, string.Join(',', ports.Take(ClusterNodes).Select(port => $"127.0.0.1:{port}")), [new("Store__Replication__Acks", "1")]);
+        var nodes = store.nodes;
+        foreach (var node in nodes)
+        {
+            await node.WaitUntilReadyAsync(() => EngineRun.PingAsync(node.Port));
         }
 
         var addresses = nodes.Select(node => $"127.0.0.1:{node.Port}").ToList();
@@ -70,8 +93,11 @@ internal sealed class Store(IReadOnlyList<Server> nodes, string connectionString
                 && (info.Contains("master_link_status:up", StringComparison.Ordinal) || info.Contains("state=online", StringComparison.Ordinal)));
         }
 
-        return new Store(nodes, string.Join(',', addresses), [new("Store__Replication__Acks", "1")]);
+        return store;
     }
+
+    /// <summary>A node's log name: a node started again logs to a file of its own.</summary>
+    private static string Named(string name, int restart) => restart == 0 ? name : $"{name}-restart-{restart}";
 
     private static async Task<string> RunAsync(string command, string[] arguments)
     {
