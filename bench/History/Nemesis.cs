@@ -28,7 +28,7 @@ public sealed class Nemesis(IStoreHost host, StoreKeys keys)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(1);
 
-    /// <summary>Kill -9 and SIGSTOP of a single-node store: six faults, of three kinds.</summary>
+    /// <summary>Kill -9 and SIGSTOP of a single-node store: six faults, of four kinds.</summary>
     public IEnumerable<Fault> SingleNode() =>
     [
         new("kill -9 of the store", token => KillAsync(keys.IdCounter, restartAfter: TimeSpan.Zero, token)),
@@ -39,16 +39,16 @@ public sealed class Nemesis(IStoreHost host, StoreKeys keys)
         new("SIGSTOP of the store, 2.5 s", token => FreezeAsync(keys.IdCounter, replica: false, TimeSpan.FromSeconds(2.5), token)),
     ];
 
-    /// <summary>Failovers, stalls and lagging replicas of a Redis Cluster, on the shards of the keys every write touches: seven faults, of four kinds.</summary>
+    /// <summary>Failovers, stalls and lagging replicas of a Redis Cluster, on the shards of the keys every write touches: seven faults, each of its own kind.</summary>
     public IEnumerable<Fault> Cluster() =>
     [
-        new("kill -9 of a primary", token => KillAsync(keys.IdCounter, TimeSpan.Zero, token)),
-        new("lagging replica promoted", token => PromoteLaggingReplicaAsync(keys.IdCounter, token)),
-        new("SIGSTOP of a primary past the node timeout", token => FreezeAsync(keys.Buckets[9], replica: false, TimeSpan.FromSeconds(5), token)),
-        new("lagging replica promoted", token => PromoteLaggingReplicaAsync(keys.Generation, token)),
-        new("SIGSTOP of a replica, 1.5 s", token => FreezeAsync(keys.Buckets[2], replica: true, TimeSpan.FromSeconds(1.5), token)),
-        new("kill -9 of a primary", token => KillAsync(keys.Generation, TimeSpan.Zero, token)),
-        new("kill -9 of a primary", token => KillAsync(keys.Buckets[12], TimeSpan.Zero, token)),
+        new("kill -9 of the id counter's primary", token => KillAsync(keys.IdCounter, TimeSpan.Zero, token)),
+        new("lagging replica of the id counter's primary promoted", token => PromoteLaggingReplicaAsync(keys.IdCounter, token)),
+        new("SIGSTOP of a bucket's primary past the node timeout", token => FreezeAsync(keys.Buckets[9], replica: false, TimeSpan.FromSeconds(5), token)),
+        new("lagging replica of the generation's primary promoted", token => PromoteLaggingReplicaAsync(keys.Generation, token)),
+        new("SIGSTOP of a bucket's replica, 1.5 s", token => FreezeAsync(keys.Buckets[2], replica: true, TimeSpan.FromSeconds(1.5), token)),
+        new("kill -9 of the generation's primary", token => KillAsync(keys.Generation, TimeSpan.Zero, token)),
+        new("kill -9 of a bucket's primary", token => KillAsync(keys.Buckets[12], TimeSpan.Zero, token)),
     ];
 
     /// <summary>Kills the primary that serves <paramref name="key"/>, and starts it again after <paramref name="restartAfter"/>.</summary>

@@ -4,7 +4,7 @@ using UserService.Tests.Infrastructure;
 namespace UserService.Tests.ClosedBox.Reliability;
 
 /// <summary>
-/// The history checker's short runs: twelve clients that collide on six usernames and emails, retrying as the
+/// The history checker's short runs: twelve clients that collide on eight usernames and emails, retrying as the
 /// docs say, through two service replicas, while the store is killed, frozen and failed over; then the
 /// checker judges every request and answer and the final state (see <see cref="Checker"/>). Runs alone, with
 /// the other crashes: faults on a machine busy with other tests would be judged by the machine.
