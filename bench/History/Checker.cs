@@ -106,9 +106,10 @@ public static class Checker
         }
 
         // A create sent again with its key answers what its first landing did: never a refusal of its own user.
+        var landed = observed.Select(seen => seen.Token).ToHashSet();
         foreach (var create in writes.Where(write => write is { Kind: OperationKind.Create, HasKey: true, Final: 409 or 422 }))
         {
-            if (observed.Any(seen => seen.Token == create.Token))
+            if (landed.Contains(create.Token))
             {
                 violations.Add("retried create refused its own user", $"'{create.Token}' answered {create.Final}, and was made as user {create.UserId}");
             }
@@ -155,6 +156,8 @@ public static class Checker
     /// <summary>A read that starts after a write was acknowledged sees that write or one not over before it began.</summary>
     private static void CheckReads(IReadOnlyList<Operation> history, List<Write> writes, Dictionary<string, Write> byToken, ILookup<long, Write> byUser, Violations violations)
     {
+        var byUsername = writes.Where(write => write.Kind != OperationKind.Delete && write is { Acknowledged: not null, UserId: not null, Username: not null })
+            .ToLookup(write => write.Username!, StringComparer.OrdinalIgnoreCase);
         foreach (var read in history.Where(operation => !operation.IsWrite))
         {
             foreach (var seen in read.Seen)
@@ -187,8 +190,7 @@ public static class Checker
 
             if (read is { Kind: OperationKind.Lookup, Status: 200, Seen.Count: 0, Username: { } username })
             {
-                foreach (var write in writes.Where(write => write.Kind != OperationKind.Delete && write.Acknowledged < read.Start
-                    && string.Equals(write.Username, username, StringComparison.OrdinalIgnoreCase) && write.UserId is not null))
+                foreach (var write in byUsername[username].Where(write => write.Acknowledged < read.Start))
                 {
                     if (!byUser[write.UserId!.Value].Any(other => other != write && other.MayFollow(write) && other.FirstStart < read.End))
                     {

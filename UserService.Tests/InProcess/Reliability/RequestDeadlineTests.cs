@@ -1,10 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Reflection;
-using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
 
@@ -85,55 +83,26 @@ public sealed class RequestDeadlineTests(RequestDeadlineTests.Service factory) :
         {
             base.ConfigureWebHost(builder);
             builder.ConfigureTestServices(services =>
-            {
-                var registered = services.Last(service => service.ServiceType == typeof(IConnectionMultiplexer) && !service.IsKeyedService);
-                services.Remove(registered);
-                services.AddSingleton(provider => LateStore.Wrap<IConnectionMultiplexer>(
-                    (IConnectionMultiplexer)(registered.ImplementationInstance ?? registered.ImplementationFactory!(provider)),
-                    () => slow));
-            });
+                StoreClientProxy.Replace(services, inner => StoreClientProxy.Wrap<IConnectionMultiplexer, LateStore>(inner, late => late.Slow = () => slow)));
         }
     }
 
     /// <summary>
     /// The service's Redis client, whose databases' calls answer <see cref="Service.Latency"/> late while
-    /// <c>slow</c> says so.
+    /// <see cref="Slow"/> says so.
     /// </summary>
-    public class LateStore : DispatchProxy
+    public class LateStore : StoreClientProxy
     {
-        private object inner = null!;
-        private Func<bool> slow = null!;
+        public Func<bool> Slow { get; set; } = () => false;
 
-        public static T Wrap<T>(T inner, Func<bool> slow) where T : class
+        protected override object? Invoke(MethodInfo? method, object?[]? args) => Forward(method!, args) switch
         {
-            var proxy = Create<T, LateStore>();
-            ((LateStore)(object)proxy).inner = inner;
-            ((LateStore)(object)proxy).slow = slow;
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? method, object?[]? args)
-        {
-            object? result;
-            try
-            {
-                result = method!.Invoke(inner, args);
-            }
-            catch (TargetInvocationException exception) when (exception.InnerException is not null)
-            {
-                ExceptionDispatchInfo.Throw(exception.InnerException);
-                throw;
-            }
-
-            return result switch
-            {
-                IDatabase database => Wrap(database, slow),
-                Task task when slow() && method!.ReturnType.IsGenericType =>
-                    typeof(LateStore).GetMethod(nameof(LateAsync), BindingFlags.NonPublic | BindingFlags.Static)!
-                        .MakeGenericMethod(method.ReturnType.GetGenericArguments()[0]).Invoke(null, [task]),
-                _ => result,
-            };
-        }
+            IDatabase database => Wrap<IDatabase, LateStore>(database, late => late.Slow = Slow),
+            Task task when Slow() && method!.ReturnType.IsGenericType =>
+                typeof(LateStore).GetMethod(nameof(LateAsync), BindingFlags.NonPublic | BindingFlags.Static)!
+                    .MakeGenericMethod(method.ReturnType.GetGenericArguments()[0]).Invoke(null, [task]),
+            var result => result,
+        };
 
         private static async Task<TResult> LateAsync<TResult>(Task<TResult> call)
         {

@@ -1,9 +1,7 @@
 using System.Net.Http.Json;
 using System.Reflection;
-using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
 
@@ -50,44 +48,17 @@ public sealed class UnreachablePrimaryTests(UnreachablePrimaryTests.Service fact
             base.ConfigureWebHost(builder);
             builder.UseSetting("Store:Replication:Acks", "1");
             builder.ConfigureTestServices(services =>
-            {
-                var registered = services.Last(service => service.ServiceType == typeof(IConnectionMultiplexer) && !service.IsKeyedService);
-                services.Remove(registered);
-                services.AddSingleton(provider => KeyOwnerUnreachable.Wrap((IConnectionMultiplexer)(registered.ImplementationInstance
-                    ?? registered.ImplementationFactory!(provider))));
-            });
+                StoreClientProxy.Replace(services, inner => StoreClientProxy.Wrap<IConnectionMultiplexer, KeyOwnerUnreachable>(inner)));
         }
     }
 
     /// <summary>The service's Redis client, except that it cannot name the server that owns a key.</summary>
-    public class KeyOwnerUnreachable : DispatchProxy
+    public class KeyOwnerUnreachable : StoreClientProxy
     {
-        private IConnectionMultiplexer inner = null!;
-
-        public static IConnectionMultiplexer Wrap(IConnectionMultiplexer inner)
-        {
-            var proxy = Create<IConnectionMultiplexer, KeyOwnerUnreachable>();
-            ((KeyOwnerUnreachable)(object)proxy).inner = inner;
-            return proxy;
-        }
-
-        protected override object? Invoke(MethodInfo? method, object?[]? args)
-        {
-            if (method!.Name == nameof(IConnectionMultiplexer.GetServer) && args is [RedisKey, ..])
-            {
+        protected override object? Invoke(MethodInfo? method, object?[]? args) =>
+            method!.Name == nameof(IConnectionMultiplexer.GetServer) && args is [RedisKey, ..]
                 // What StackExchange.Redis throws when it has no connection to the key's server.
-                throw new InvalidOperationException("It was not possible to resolve a connection to the server owning the specified key");
-            }
-
-            try
-            {
-                return method.Invoke(inner, args);
-            }
-            catch (TargetInvocationException exception) when (exception.InnerException is not null)
-            {
-                ExceptionDispatchInfo.Throw(exception.InnerException);
-                throw;
-            }
-        }
+                ? throw new InvalidOperationException("It was not possible to resolve a connection to the server owning the specified key")
+                : Forward(method, args);
     }
 }
