@@ -35,7 +35,8 @@ public sealed class Workload
     private readonly string prefix = "h" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..6];
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly ConcurrentQueue<Operation> history = new();
-    private readonly ConcurrentDictionary<long, string> etags = new();
+    /// <summary>The users the clients know of, from any answer that showed them, with their ETag where an answer gave one.</summary>
+    private readonly ConcurrentDictionary<long, string?> known = new();
     private long logical;
 
     public Workload(Func<HttpClient> createClient, WorkloadOptions? options = null)
@@ -88,9 +89,9 @@ public sealed class Workload
         var random = new Random(client * 7919 + Environment.TickCount);
         while (!stop.IsCancellationRequested)
         {
-            var known = etags.Keys.ToArray();
-            var target = known.Length == 0 ? 0 : known[random.Next(known.Length)];
-            var roll = known.Length == 0 ? 0 : random.Next(100);
+            var ids = known.Keys.ToArray();
+            var target = ids.Length == 0 ? 0 : ids[random.Next(ids.Length)];
+            var roll = ids.Length == 0 ? 0 : random.Next(100);
             switch (roll)
             {
                 case < 30:
@@ -128,7 +129,7 @@ public sealed class Workload
     private async Task ReplaceAsync(HttpClient http, int client, Random random, long id)
     {
         var (username, email, token) = Fields(random);
-        var ifMatch = random.Next(2) == 0 ? etags.GetValueOrDefault(id) : null;
+        var ifMatch = random.Next(2) == 0 ? known.GetValueOrDefault(id) : null;
         var body = Body(username, email, token);
         await RetryAsync(() => SendAsync(http, client, logical: 0, OperationKind.Replace, HttpMethod.Put, $"/api/users/{id}", body: body, ifMatch: ifMatch,
             userId: id, username: username, email: email, token: token), _ => true);
@@ -136,7 +137,7 @@ public sealed class Workload
 
     private async Task DeleteAsync(HttpClient http, int client, Random random, long id)
     {
-        var ifMatch = random.Next(2) == 0 ? etags.GetValueOrDefault(id) : null;
+        var ifMatch = random.Next(2) == 0 ? known.GetValueOrDefault(id) : null;
         await RetryAsync(() => SendAsync(http, client, logical: 0, OperationKind.Delete, HttpMethod.Delete, $"/api/users/{id}", ifMatch: ifMatch, userId: id), _ => true);
     }
 
@@ -199,13 +200,20 @@ public sealed class Workload
                 seen = status is 200 or 201 ? Users(json.RootElement) : [];
             }
 
-            if (response.Headers.ETag is { } etag && seen is [var user])
+            // Every user an answer shows becomes a target, also one that a create whose answer was lost made:
+            // otherwise such users would keep the pool's values from every client for good.
+            foreach (var user in seen)
             {
-                etags[user.Id] = etag.ToString();
+                known.TryAdd(user.Id, null);
+            }
+
+            if (response.Headers.ETag is { } etag && seen is [var shown])
+            {
+                known[shown.Id] = etag.ToString();
             }
             else if (status is 404 or 204 && userId is { } gone)
             {
-                etags.TryRemove(gone, out _);
+                known.TryRemove(gone, out _);
             }
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
