@@ -76,6 +76,7 @@ internal sealed class HistoryCheck(Options options, Tokens tokens, string logDir
     public static string Markdown(IReadOnlyList<(string Engine, Verdict Verdict)> verdicts, TimeSpan duration)
     {
         var text = new StringBuilder();
+        text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{Report.HistoryHeading}: the history checker, {duration.TotalMinutes:0.#} min an engine");
         text.AppendLine();
         text.AppendLine("Twelve clients on eight usernames and emails, through two service replicas, retrying as the docs say, while the store is killed, frozen and failed over; the checker judges every request and answer (`bench/History`, see docs/reliability.md).");
