@@ -69,7 +69,9 @@ public abstract class ConsistencyTests(AppHostFixture fixture)
         }));
         var statuses = await Task.WhenAll(writes);
 
-        Assert.All(statuses, status => Assert.Contains(status, new[] { HttpStatusCode.OK, HttpStatusCode.NoContent, HttpStatusCode.Conflict, HttpStatusCode.NotFound }));
+        // On a busy machine a write that keeps losing the race can run out of its request's deadline: a 503
+        // within 2 s, which leaves the store as consistent as any other answer.
+        Assert.All(statuses, status => Assert.Contains(status, new[] { HttpStatusCode.OK, HttpStatusCode.NoContent, HttpStatusCode.Conflict, HttpStatusCode.NotFound, HttpStatusCode.ServiceUnavailable }));
         Assert.True((await api.GetFromJsonAsync<UserDto[]>($"/api/users?username={contested.Username}", Cancellation))!.Length <= 1);
         await StoreInvariants.AssertConsistentAsync(await fixture.Host.CacheConnectionStringAsync());
     }
