@@ -36,6 +36,9 @@ internal static partial class UsersLog
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "The stored document of user {UserId} cannot be read; the user is treated as absent")]
     public static partial void UnreadableDocument(this ILogger logger, long userId, Exception exception);
 
+    [LoggerMessage(EventId = 1019, Level = LogLevel.Warning, Message = "A write's document was refused: its claims were stamped more than {Deadline} before or after the clock of its user's store node. The write claims again; if this repeats, the store was stalled or its nodes' clocks are that far apart")]
+    public static partial void DocumentLate(this ILogger logger, TimeSpan deadline);
+
     [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "A write could not give back claims it no longer needs; another write may take them over in {Grace}, and the repair removes them")]
     public static partial void ClaimsNotReleased(this ILogger logger, TimeSpan grace, Exception exception);
 

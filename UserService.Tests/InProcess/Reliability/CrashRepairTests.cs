@@ -53,27 +53,50 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
         await RepairAndAssertConsistentAsync(expectedChanges: 0);
     }
 
-    [Fact]
-    public async Task ClaimOfAWriteThatMayStillBeInFlightIsNotTakenOverUntilItIsOld()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4_000)]
+    public async Task ClaimOfAWriteThatMayStillBeInFlightIsNotTakenOverUntilItIsOld(long aheadMilliseconds)
     {
         var ghost = TestUsers.Unique();
         await using var redis = await ConnectAsync();
         var database = redis.GetDatabase();
         var id = await database.StringIncrementAsync(StoreLayout.NextId);
-        // Claimed a moment ago by a create that has not written its document yet.
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id, at: now));
+        // Claimed a moment ago by a create that has not written its document yet, on a node whose clock may
+        // run some seconds ahead of the one that holds the claim now.
+        var stamped = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + aheadMilliseconds;
+        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id, at: stamped));
 
         using var response = await Api.PostAsJsonAsync("/api/users", ghost, Cancellation);
         var repair = await factory.Services.GetRequiredService<UserStore>().RepairAsync(Cancellation);
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
         Assert.Equal(new RepairResult(Changed: 0, Quarantined: 0), repair);
-        Assert.Equal(StoreSeed.Claim(id, at: now), (string?)await database.StringGetAsync(StoreLayout.UsernameClaim(ghost.Username)));
+        Assert.Equal(StoreSeed.Claim(id, at: stamped), (string?)await database.StringGetAsync(StoreLayout.UsernameClaim(ghost.Username)));
 
         // The same claim, once older than the grace, is a leftover like any other.
-        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id, at: now - (long)StoreLayout.ClaimGrace.TotalMilliseconds));
+        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id, at: stamped - aheadMilliseconds - (long)StoreLayout.ClaimGrace.TotalMilliseconds));
         await RepairAndAssertConsistentAsync(expectedChanges: 1);
+    }
+
+    [Fact]
+    public async Task ClaimStampedFarAheadOfTheStoresClockDoesNotBlockItsValue()
+    {
+        var ghost = TestUsers.Unique();
+        var other = TestUsers.Unique();
+        await using var redis = await ConnectAsync();
+        var database = redis.GetDatabase();
+        // Claims a create left behind on a node whose clock ran a minute ahead, since set right.
+        var id = await database.StringIncrementAsync(StoreLayout.NextId);
+        var stamped = DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds();
+        await database.StringSetAsync(StoreLayout.UsernameClaim(ghost.Username), StoreSeed.Claim(id, at: stamped));
+        await database.StringSetAsync(StoreLayout.UsernameClaim(other.Username), StoreSeed.Claim(id, at: stamped));
+
+        var (_, created) = await Api.CreateAsync(ghost);
+
+        Assert.Equal(created.Id, Assert.Single(await FindAsync($"username={ghost.Username}")).Id);
+        await RepairAndAssertConsistentAsync(expectedChanges: 1);
+        Assert.False(await database.KeyExistsAsync(StoreLayout.UsernameClaim(other.Username)));
     }
 
     [Fact]

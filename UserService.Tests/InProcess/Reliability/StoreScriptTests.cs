@@ -6,21 +6,24 @@ namespace UserService.Tests.InProcess.Reliability;
 
 /// <summary>
 /// The guards a bucket script keeps, asked of the store directly, on both engines: a document whose claims
-/// are older than <see cref="StoreLayout.WriteDeadline"/> by the store's clock is refused, since another
-/// write may take those claims over; an id already in use is refused, since a counter can go back.
+/// are older than <see cref="StoreLayout.WriteDeadline"/> by the store's clock, or stamped as far ahead of
+/// it, is refused, since another write may take those claims over; an id already in use is refused, since a counter can go back.
 /// </summary>
 public abstract class StoreScriptTests(UserServiceFactory factory)
 {
     private static readonly long Deadline = (long)StoreLayout.WriteDeadline.TotalMilliseconds;
 
-    [Fact]
-    public async Task DocumentOfAWriteWhoseClaimsAreOlderThanTheDeadlineIsRefusedAndNotWritten()
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1)]
+    public async Task DocumentOfAWriteWhoseClaimsAreStampedBeyondTheDeadlineEitherWayIsRefusedAndNotWritten(int direction)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
         var database = redis.GetDatabase();
         var id = await database.StringIncrementAsync(StoreLayout.NextId);
 
-        var late = await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database) - Deadline - 1_000);
+        // Older than the deadline, or stamped as far ahead by a clock that a claim may take over for it.
+        var late = await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database) + direction * (Deadline + 1_000));
         var inTime = await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database));
 
         Assert.Equal(nameof(StoreLayout.ScriptAnswer.Late), late);

@@ -45,14 +45,19 @@ public static partial class StoreLayout
 
     /// <summary>
     /// How old a claim that names a user who does not hold its value must be before another write may take it
-    /// over: until then it may belong to a write still in flight. See <see cref="WriteDeadline"/>.
+    /// over: until then it may belong to a write still in flight. See <see cref="WriteDeadline"/>. A claim
+    /// stamped as far ahead of the store's clock is taken as left over too: only a clock that ran ahead and was
+    /// set back, or a failover to a node whose clock is behind, stamps one, and it would otherwise block its
+    /// value for as long as the clocks were apart.
     /// </summary>
     public static readonly TimeSpan ClaimGrace = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How long after its claims a write may still write its document: the store refuses it later, and the
     /// write claims again. Half of <see cref="ClaimGrace"/>, so that no claim is taken over from a write that
-    /// can still land, even with the clocks of two store nodes some seconds apart.
+    /// can still land, even with the clocks of two store nodes some seconds apart. Claims stamped as far ahead
+    /// of the document's node are refused the same way, so that a write never counts on a claim that
+    /// <see cref="ClaimGrace"/> lets another write take over for being stamped in the future.
     /// </summary>
     public static readonly TimeSpan WriteDeadline = TimeSpan.FromSeconds(5);
 
@@ -149,12 +154,16 @@ public static partial class StoreLayout
         }
     }
 
-    // The store's clock in milliseconds, the same on every node of a cluster give or take their drift.
+    // The store's clock in milliseconds, the same on every node of a cluster give or take their drift, and
+    // a claim's age by it: negative for one stamped by a clock ahead of this one.
     private const string Now =
         """
         local function now()
             local time = redis.call('TIME')
             return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        end
+        local function age(claim)
+            return now() - tonumber(string.match(claim, '^%d+:(%d+):') or '0')
         end
 
         """;
@@ -162,30 +171,30 @@ public static partial class StoreLayout
     /// <summary>
     /// Claims <c>@claim</c> for user <c>@id</c> when it is free or already the user's own. Answers
     /// <c>{ 'Claimed', at, previous }</c>, with the value it replaced (empty for none); otherwise
-    /// <c>{ 'Held', current, age }</c>: another user's claim, and how old it is in milliseconds.
+    /// <c>{ 'Held', current, age }</c>: another user's claim, and how old it is in milliseconds (negative when
+    /// it was stamped ahead of this node's clock).
     /// </summary>
     public static readonly LuaScript ClaimValue = LuaScript.Prepare(Now +
         """
         local at = now()
         local current = redis.call('GET', @claim)
-        local owner, since = nil, nil
-        if current then owner, since = string.match(current, '^(%d+):(%d+):') end
-        if current and owner ~= @id then return { 'Held', current, tostring(at - tonumber(since or '0')) } end
+        if current and string.match(current, '^(%d+):') ~= @id then return { 'Held', current, tostring(age(current)) } end
         redis.call('SET', @claim, @id .. ':' .. at .. ':' .. @token)
         return { 'Claimed', tostring(at), current or '' }
         """);
 
     /// <summary>
-    /// Takes over <c>@claim</c> for user <c>@id</c> if it is still <c>@seen</c> and older than <c>@grace</c>
-    /// milliseconds: the caller found that its user does not hold the value. Answers as <see cref="ClaimValue"/>.
+    /// Takes over <c>@claim</c> for user <c>@id</c> if it is still <c>@seen</c> and at least <c>@grace</c>
+    /// milliseconds old, or stamped as far ahead: the caller found that its user does not hold the value.
+    /// Answers as <see cref="ClaimValue"/>.
     /// </summary>
     public static readonly LuaScript TakeOverClaim = LuaScript.Prepare(Now +
         """
         local at = now()
         local current = redis.call('GET', @claim)
         if current ~= @seen then return { 'Held', current or '', '0' } end
-        local since = tonumber(string.match(current, '^%d+:(%d+):') or '0')
-        if at - since < tonumber(@grace) then return { 'Held', current, tostring(at - since) } end
+        local old = age(current)
+        if math.abs(old) < tonumber(@grace) then return { 'Held', current, tostring(old) } end
         redis.call('SET', @claim, @id .. ':' .. at .. ':' .. @token)
         return { 'Claimed', tostring(at), current }
         """);
@@ -201,12 +210,13 @@ public static partial class StoreLayout
         return 1
         """);
 
-    // A document written by a write whose claims are older than @deadline milliseconds could land after a
-    // takeover of those claims: the store refuses it, and the write claims again.
+    // A document written by a write whose claims are older than @deadline milliseconds, or stamped as far
+    // ahead of this node's clock, could land after a takeover of those claims: the store refuses it, and the
+    // write claims again.
     private const string Late = Now +
         """
         local function late()
-            return tonumber(@claimedAt) > 0 and now() - tonumber(@claimedAt) > tonumber(@deadline)
+            return tonumber(@claimedAt) > 0 and math.abs(now() - tonumber(@claimedAt)) > tonumber(@deadline)
         end
 
         """;

@@ -90,7 +90,8 @@ public sealed partial class UserStore
 
     /// <summary>
     /// Claims one value: free or already this user's, it is taken at once. Another user's claim is taken over
-    /// only when it is older than <see cref="StoreLayout.ClaimGrace"/> and its user does not hold the value.
+    /// only when it is <see cref="StoreLayout.ClaimGrace"/> old (or stamped as far ahead) and its user does not
+    /// hold the value.
     /// </summary>
     private async Task<(HeldClaim? Held, long At)> ClaimOneAsync(long id, string token, WantedClaim claim)
     {
@@ -101,7 +102,7 @@ public sealed partial class UserStore
         }
 
         var current = (string)answer[1]!;
-        if ((long)answer[2] < StoreLayout.ClaimGrace.TotalMilliseconds
+        if (Math.Abs((long)answer[2]) < StoreLayout.ClaimGrace.TotalMilliseconds
             || StoreLayout.Claim.Parse(current) is not { } owner
             || await HoldsAsync(owner.Id, claim))
         {

@@ -320,7 +320,13 @@ public sealed partial class UserStore
     {
         try
         {
-            return await CallAsync(write);
+            var answer = await CallAsync(write);
+            if (answer.Resp2Type != ResultType.Array && answer.ToString() == nameof(StoreLayout.ScriptAnswer.Late))
+            {
+                logger.DocumentLate(StoreLayout.WriteDeadline);
+            }
+
+            return answer;
         }
         catch (StoreUnavailableException unavailable) when (!unavailable.MayHaveApplied)
         {
