@@ -77,6 +77,48 @@ public sealed class StoreStallTests
     }
 
     [Fact]
+    public async Task CallThatTimesOutAfterAQuietSpellDoesNotFailTheCallsBehindIt()
+    {
+        await using var store = new RedisStoreServer();
+        await store.InitializeAsync();
+        await using var service = new QuietLimiterUserService(store);
+        await service.InitializeAsync();
+        using var api = service.CreateApiClient();
+        var (_, user) = await api.CreateAsync(TestUsers.Unique());
+        await RepairDoneAsync(service.StoreConnectionString);
+
+        // Quiet for longer than the Redis client's test of a dead connection: one call that times out on a
+        // connection that read nothing for four command timeouts closes it, with every call in flight on it.
+        await Task.Delay(StoreResilience.CommandTimeout * 4 + TimeSpan.FromSeconds(1), Cancellation);
+        Task<HttpStatusCode> first;
+        Task<HttpStatusCode[]> behind;
+        await store.PauseAsync();
+        try
+        {
+            // The store answers again after 2 s: the first read's call has timed out by then, and the later
+            // reads' calls, sent 0.8 s in, are still in time.
+            var resume = Task.Delay(StoreResilience.CommandTimeout + TimeSpan.FromSeconds(0.5), Cancellation);
+            first = StatusAsync(api, $"/api/users/{user.Id}");
+            await Task.Delay(TimeSpan.FromSeconds(0.8), Cancellation);
+            behind = Task.WhenAll(Enumerable.Range(0, 4).Select(_ => StatusAsync(api, $"/api/users/{user.Id}")));
+            await resume;
+        }
+        finally
+        {
+            await store.ResumeAsync();
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await first);
+        Assert.All(await behind, status => Assert.Equal(HttpStatusCode.OK, status));
+
+        static async Task<HttpStatusCode> StatusAsync(HttpClient api, string path)
+        {
+            using var response = await api.GetAsync(path, Cancellation);
+            return response.StatusCode;
+        }
+    }
+
+    [Fact]
     public async Task WriteStalledBeforeItsUserIsWrittenSaysItWasNotApplied()
     {
         await using var store = new GarnetStoreServer();
@@ -121,10 +163,7 @@ public sealed class StoreStallTests
         await StoreSeed.SeedAsync(database, users: 1);
         using var api = service.CreateApiClient();
         // The repair records Done, then gives its lease back: a write that, paused, would hold up the replace's read.
-        await Eventually.MatchAsync(
-            async _ => ((string?)await database.HashGetAsync(StoreLayout.Repair, "phase"), await database.KeyExistsAsync(StoreLayout.RepairLease)),
-            repair => repair is ("Done", false),
-            TrialBound);
+        await RepairDoneAsync(service.StoreConnectionString);
         using (var missing = await api.ReplaceUserAsync(404, TestUsers.Unique()))
         {
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
@@ -148,6 +187,17 @@ public sealed class StoreStallTests
         using var response = await api.PostAsJsonAsync("/api/users", TestUsers.Unique(), Cancellation);
 
         await ProblemAssert.IsUnavailableWriteAsync(response, "not-applied");
+    }
+
+    /// <summary>Waits for the service's repair at start to record Done and give its lease back: it writes no more after that.</summary>
+    private static async Task RepairDoneAsync(string storeConnectionString)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(storeConnectionString);
+        var database = redis.GetDatabase();
+        await Eventually.MatchAsync(
+            async _ => ((string?)await database.HashGetAsync(StoreLayout.Repair, "phase"), await database.KeyExistsAsync(StoreLayout.RepairLease)),
+            repair => repair is ("Done", false),
+            TrialBound);
     }
 
     /// <summary>

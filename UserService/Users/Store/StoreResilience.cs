@@ -24,6 +24,14 @@ public static class StoreResilience
     /// </summary>
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long a connection to the store goes without a command before the Redis client sends it a PING. The
+    /// client takes a connection that read nothing for four command timeouts (6 s) for dead the moment one call
+    /// on it times out, and closes it with every call in flight: with its default of 60 s, one slow call after
+    /// a quiet minute failed the calls behind it and opened the breaker. Whole seconds, as the client counts.
+    /// </summary>
+    public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(2);
+
     /// <summary>How long the breaker stays open: also what Retry-After tells a caller.</summary>
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
 
@@ -45,6 +53,7 @@ public static class StoreResilience
         options.SyncTimeout = milliseconds;
         options.ConnectTimeout = milliseconds;
         options.HeartbeatInterval = HeartbeatInterval;
+        options.KeepAlive = (int)KeepAlive.TotalSeconds;
         options.ReconnectRetryPolicy = new LinearRetry(500);
         options.SocketManager = SocketManager.ThreadPool;
     }
