@@ -24,4 +24,8 @@ public static class ProcessControl
             await process.WaitForExitAsync().WaitAsync(Bound);
         }
     }
+
+    /// <summary>The processes <paramref name="pid"/> started and that still run, as Linux lists them.</summary>
+    public static IReadOnlyList<int> ChildrenOf(int pid) =>
+        [.. File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
 }

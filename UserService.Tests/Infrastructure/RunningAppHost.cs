@@ -193,6 +193,27 @@ public sealed class RunningAppHost : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// The process id of <paramref name="resource"/>, a resource's name or one replica's id, once it has one:
+    /// for faults that a dashboard command cannot make, such as kill -9.
+    /// </summary>
+    public async Task<int> PidAsync(string resource)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(CommandTimeout);
+        await foreach (var update in App.ResourceNotifications.WatchAsync(timeout.Token))
+        {
+            if ((update.ResourceId == resource || update.Resource.Name == resource)
+                && update.Snapshot.State?.Text == KnownResourceStates.Running
+                && update.Snapshot.Properties.SingleOrDefault(property => property.Name == "executable.pid")?.Value is { } pid)
+            {
+                return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException($"{resource} never reported a process id.");
+    }
+
     public IResource Resource(string name) =>
         App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(resource => resource.Name == name);
 

@@ -14,7 +14,11 @@ public static class Checker
 
     private static readonly TimeSpan Forever = TimeSpan.MaxValue;
 
-    public static Verdict Check(IReadOnlyList<Operation> history, IReadOnlyList<Observed> final, IReadOnlyList<string> faults)
+    /// <summary>
+    /// The verdict on <paramref name="history"/>. A request without an answer is a violation, unless it was in
+    /// flight during one of the <paramref name="cuts"/>: a service replica killed under it.
+    /// </summary>
+    public static Verdict Check(IReadOnlyList<Operation> history, IReadOnlyList<Observed> final, IReadOnlyList<string> faults, IReadOnlyList<Window>? cuts = null)
     {
         var violations = new Violations();
         var writes = history.Where(operation => operation.IsWrite).GroupBy(operation => operation.Logical).Select(Write.Of).ToList();
@@ -32,7 +36,7 @@ public static class Checker
 
         var byUser = writes.Where(write => write.UserId is not null).ToLookup(write => write.UserId!.Value);
 
-        CheckAnswers(history, violations);
+        CheckAnswers(history, cuts ?? [], violations);
         CheckIds(writes, byToken, observed, violations);
         CheckNotApplied(byToken, observed, violations);
         CheckFinalState(writes, byToken, byUser, final, violations);
@@ -52,10 +56,15 @@ public static class Checker
             Duration: last - first);
     }
 
-    private static void CheckAnswers(IReadOnlyList<Operation> history, Violations violations)
+    private static void CheckAnswers(IReadOnlyList<Operation> history, IReadOnlyList<Window> cuts, Violations violations)
     {
         foreach (var operation in history)
         {
+            if (operation.Status == 0 && cuts.Any(cut => cut.Overlaps(operation)))
+            {
+                continue;
+            }
+
             if (operation.Status == 0)
             {
                 violations.Add("no answer", $"{operation.Kind} by client {operation.Client} at {operation.Start.TotalSeconds:0.000} s");

@@ -1,7 +1,17 @@
 namespace History;
 
-/// <summary>A fault the host of the store injects and heals: its kind, and how.</summary>
-public sealed record Fault(string Kind, Func<CancellationToken, Task> InjectAndHealAsync);
+/// <summary>
+/// A fault the host injects and heals: its kind, and how. One that <paramref name="CutsRequests"/> (a service
+/// replica killed) leaves the requests in flight through it without an answer, which the checker excuses
+/// while it lasts: a client cannot tell such a write from a 503 <c>unknown</c>, and retries it as one.
+/// </summary>
+public sealed record Fault(string Kind, Func<CancellationToken, Task> InjectAndHealAsync, bool CutsRequests = false);
+
+/// <summary>When a fault that cuts requests began and was healed, on the run's clock.</summary>
+public readonly record struct Window(TimeSpan From, TimeSpan To)
+{
+    public bool Overlaps(Operation operation) => operation.Start <= To && operation.End >= From;
+}
 
 /// <summary>
 /// One run: the workload throughout, the faults one after another with a quiet spell around each, then,
@@ -23,13 +33,20 @@ public static class HistoryRun
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = workload.RunAsync(stop.Token);
         var injected = new List<string>();
+        var cuts = new List<Window>();
         try
         {
             await Task.Delay(quiet, cancellationToken);
             foreach (var fault in faults)
             {
+                var from = workload.Now;
                 await fault.InjectAndHealAsync(cancellationToken);
                 injected.Add(fault.Kind);
+                if (fault.CutsRequests)
+                {
+                    cuts.Add(new(from, workload.Now));
+                }
+
                 await Task.Delay(quiet, cancellationToken);
             }
         }
@@ -45,6 +62,6 @@ public static class HistoryRun
             await File.WriteAllLinesAsync(historyFile, workload.History.OrderBy(operation => operation.Start).Select(operation => operation.ToString()), cancellationToken);
         }
 
-        return Checker.Check(workload.History, final, injected);
+        return Checker.Check(workload.History, final, injected, cuts);
     }
 }

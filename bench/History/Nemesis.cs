@@ -14,6 +14,13 @@ public interface IStoreHost
     Task RestartAsync(EndPoint node, CancellationToken cancellationToken);
 }
 
+/// <summary>What runs the service's replicas under test.</summary>
+public interface IServiceHost
+{
+    /// <summary>Kills one replica with SIGKILL, another each time, and starts it again; returns when it is ready.</summary>
+    Task KillReplicaAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>The store's keys that every write touches, whose shards the cluster's faults aim at.</summary>
 public sealed record StoreKeys(string IdCounter, string Generation, IReadOnlyList<string> Buckets);
 
@@ -21,35 +28,42 @@ public sealed record StoreKeys(string IdCounter, string Generation, IReadOnlyLis
 /// The faults the history checker's runs inject, each healed before it ends: on a single node, kills and
 /// stalls of the store; on a cluster, kills of the primaries that hold the id counter, the generation and a
 /// bucket, a primary frozen past the node timeout, a replica that lags, and lagging replicas of the id
-/// counter's and the generation's primaries promoted in their place. Processes are found by the
-/// <c>process_id</c> their nodes report. Every wait is bounded.
+/// counter's and the generation's primaries promoted in their place; on both, a service replica killed.
+/// Store processes are found by the <c>process_id</c> their nodes report. Every wait is bounded.
 /// </summary>
-public sealed class Nemesis(IStoreHost host, StoreKeys keys)
+public sealed class Nemesis(IStoreHost host, StoreKeys keys, IServiceHost services)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(1);
 
-    /// <summary>Kill -9 and SIGSTOP of a single-node store: six faults, of four kinds.</summary>
+    /// <summary>Kill -9 and SIGSTOP of a single-node store, and a service replica killed: seven faults, of five kinds.</summary>
     public IEnumerable<Fault> SingleNode() =>
     [
         new("kill -9 of the store", token => KillAsync(keys.IdCounter, restartAfter: TimeSpan.Zero, token)),
         new("SIGSTOP of the store, 2.5 s", token => FreezeAsync(keys.IdCounter, replica: false, TimeSpan.FromSeconds(2.5), token)),
         new("kill -9 of the store, back after 2 s", token => KillAsync(keys.IdCounter, restartAfter: TimeSpan.FromSeconds(2), token)),
+        ServiceReplicaKilled(),
         new("SIGSTOP of the store, 1 s", token => FreezeAsync(keys.IdCounter, replica: false, TimeSpan.FromSeconds(1), token)),
         new("kill -9 of the store", token => KillAsync(keys.IdCounter, restartAfter: TimeSpan.Zero, token)),
         new("SIGSTOP of the store, 2.5 s", token => FreezeAsync(keys.IdCounter, replica: false, TimeSpan.FromSeconds(2.5), token)),
     ];
 
-    /// <summary>Failovers, stalls and lagging replicas of a Redis Cluster, on the shards of the keys every write touches: seven faults, each of its own kind.</summary>
+    /// <summary>
+    /// Failovers, stalls and lagging replicas of a Redis Cluster, on the shards of the keys every write touches,
+    /// and a service replica killed: eight faults, each of its own kind.
+    /// </summary>
     public IEnumerable<Fault> Cluster() =>
     [
         new("kill -9 of the id counter's primary", token => KillAsync(keys.IdCounter, TimeSpan.Zero, token)),
         new("lagging replica of the id counter's primary promoted", token => PromoteLaggingReplicaAsync(keys.IdCounter, token)),
         new("SIGSTOP of a bucket's primary past the node timeout", token => FreezeAsync(keys.Buckets[9], replica: false, TimeSpan.FromSeconds(5), token)),
+        ServiceReplicaKilled(),
         new("lagging replica of the generation's primary promoted", token => PromoteLaggingReplicaAsync(keys.Generation, token)),
         new("SIGSTOP of a bucket's replica, 1.5 s", token => FreezeAsync(keys.Buckets[2], replica: true, TimeSpan.FromSeconds(1.5), token)),
         new("kill -9 of the generation's primary", token => KillAsync(keys.Generation, TimeSpan.Zero, token)),
         new("kill -9 of a bucket's primary", token => KillAsync(keys.Buckets[12], TimeSpan.Zero, token)),
     ];
+
+    private Fault ServiceReplicaKilled() => new("kill -9 of a service replica", services.KillReplicaAsync, CutsRequests: true);
 
     /// <summary>Kills the primary that serves <paramref name="key"/>, and starts it again after <paramref name="restartAfter"/>.</summary>
     private async Task KillAsync(string key, TimeSpan restartAfter, CancellationToken cancellationToken)

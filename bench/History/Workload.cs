@@ -141,7 +141,10 @@ public sealed class Workload
         await RetryAsync(() => SendAsync(http, client, logical: 0, OperationKind.Delete, HttpMethod.Delete, $"/api/users/{id}", ifMatch: ifMatch, userId: id), _ => true);
     }
 
-    /// <summary>Sends a write, and again after each 503 that <paramref name="retry"/> allows, for <see cref="WorkloadOptions.RetryFor"/> at most.</summary>
+    /// <summary>
+    /// Sends a write, and again after each 503, or no answer at all (which is as unknown as a 503 <c>unknown</c>),
+    /// that <paramref name="retry"/> allows, for <see cref="WorkloadOptions.RetryFor"/> at most.
+    /// </summary>
     private async Task RetryAsync(Func<Task<(Operation Operation, TimeSpan RetryAfter)>> send, Func<Operation, bool> retry)
     {
         var id = Next();
@@ -150,7 +153,7 @@ public sealed class Workload
         {
             var (operation, retryAfter) = await send();
             history.Enqueue(operation with { Logical = id });
-            if (operation.Status != 503 || !retry(operation) || clock.Elapsed + retryAfter > until)
+            if (operation.Status is not (503 or 0) || !retry(operation) || clock.Elapsed + retryAfter > until)
             {
                 return;
             }

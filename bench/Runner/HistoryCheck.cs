@@ -30,19 +30,18 @@ internal sealed class HistoryCheck(Options options, Tokens tokens, string logDir
         try
         {
             await using var store = await Store.StartAsync(engine, data.FullName, cores: null, logDirectory);
-            await using var first = await EngineRun.StartServiceAsync(store, layout: null, $"history-{engine}-service-1", tokens, options, logDirectory);
-            await using var second = await EngineRun.StartServiceAsync(store, layout: null, $"history-{engine}-service-2", tokens, options, logDirectory);
+            await using var replicas = await Replicas.StartAsync(store, engine, tokens, options, logDirectory);
             var token = tokens.Create();
             var clients = 0;
             HttpClient Client()
             {
-                var replica = Interlocked.Increment(ref clients) % 2 == 0 ? first : second;
-                var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{replica.Port}/") };
+                var port = replicas.Ports[Interlocked.Increment(ref clients) % replicas.Ports.Count];
+                var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
                 client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
                 return client;
             }
 
-            var nemesis = new Nemesis(store, Keys);
+            var nemesis = new Nemesis(store, Keys, replicas);
             var faults = engine == "cluster" ? nemesis.Cluster() : nemesis.SingleNode();
             Console.WriteLine($"[{engine}] history check for {duration.TotalSeconds:0} s: {faults.Count()} faults a round, again and again");
             var verdict = await HistoryRun.RunAsync(Client, Rounds(faults, duration), Quiet, historyFile: Path.Combine(logDirectory, $"history-{engine}.txt"));
@@ -79,7 +78,7 @@ internal sealed class HistoryCheck(Options options, Tokens tokens, string logDir
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{Report.HistoryHeading}: the history checker, {duration.TotalMinutes:0.#} min an engine");
         text.AppendLine();
-        text.AppendLine("Twelve clients on eight usernames and emails, through two service replicas, retrying as the docs say, while the store is killed, frozen and failed over; the checker judges every request and answer (`bench/History`, see docs/reliability.md).");
+        text.AppendLine("Twelve clients on eight usernames and emails, through two service replicas, retrying as the docs say, while the store is killed, frozen and failed over and a service replica is killed; the checker judges every request and answer (`bench/History`, see docs/reliability.md).");
         text.AppendLine();
         text.AppendLine(Verdict.TableHeader);
         foreach (var (engine, verdict) in verdicts)
@@ -88,5 +87,53 @@ internal sealed class HistoryCheck(Options options, Tokens tokens, string logDir
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The service's two replicas, each on ports of its own that it keeps when it is killed and started again,
+    /// so that the clients bound to it find it there once it is back.
+    /// </summary>
+    private sealed class Replicas : IServiceHost, IAsyncDisposable
+    {
+        private readonly Server[] servers;
+        private readonly int[][] ports;
+        private readonly Func<string, int[], Task<Server>> start;
+        private readonly string engine;
+        private int kills;
+
+        private Replicas(Server[] servers, int[][] ports, Func<string, int[], Task<Server>> start, string engine) =>
+            (this.servers, this.ports, this.start, this.engine) = (servers, ports, start, engine);
+
+        public IReadOnlyList<int> Ports => [.. ports.Select(pair => pair[0])];
+
+        public static async Task<Replicas> StartAsync(Store store, string engine, Tokens tokens, Options options, string logDirectory)
+        {
+            Task<Server> Start(string name, int[] ports) =>
+                EngineRun.StartServiceAsync(store, layout: null, name, tokens, options, logDirectory, Build.Output("UserService"), ports);
+
+            int[][] ports = [Server.FreePorts(2), Server.FreePorts(2)];
+            var servers = await Task.WhenAll(ports.Select((pair, replica) => Start(Name(engine, replica), pair)));
+            return new Replicas(servers, ports, Start, engine);
+        }
+
+        public async Task KillReplicaAsync(CancellationToken cancellationToken)
+        {
+            var kill = kills++;
+            var replica = kill % servers.Length;
+            servers[replica].Process.Kill();
+            await servers[replica].DisposeAsync();
+            servers[replica] = await start($"{Name(engine, replica)}-after-kill-{kill + 1}", ports[replica]);
+        }
+
+        /// <summary>Each replica's log file is named after it.</summary>
+        private static string Name(string engine, int replica) => $"history-{engine}-service-{replica + 1}";
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var server in servers)
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
 }

@@ -29,7 +29,7 @@ public sealed class DurabilityTests
 
         // Kill the store in the middle of the writes, by its process id, as a crash would.
         await load.AcknowledgedAtLeastAsync(200, Timeout);
-        var pid = await StorePidAsync(host);
+        var pid = await host.PidAsync(ResourceNames.Cache);
         Process.GetProcessById(pid).Kill();
         await host.App.ResourceNotifications.WaitForResourceAsync(ResourceNames.Cache, KnownResourceStates.TerminalStates, Cancellation).WaitAsync(Timeout, Cancellation);
         await load.StopAsync();
@@ -56,16 +56,6 @@ public sealed class DurabilityTests
         var violations = await Eventually.MatchAsync(
             _ => StoreInvariants.ViolationsAsync(connectionString), found => found.Count == 0, TimeSpan.FromSeconds(10));
         Assert.Empty(violations);
-    }
-
-    private static async Task<int> StorePidAsync(RunningAppHost host)
-    {
-        var running = await host.App.ResourceNotifications.WaitForResourceAsync(
-            ResourceNames.Cache,
-            update => update.Snapshot.Properties.Any(property => property.Name == "executable.pid" && property.Value is not null),
-            Cancellation).WaitAsync(Timeout, Cancellation);
-        var pid = running.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value;
-        return Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
     }
 }
 

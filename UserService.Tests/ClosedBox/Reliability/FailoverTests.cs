@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using AppHost;
 using Aspire.Hosting.ApplicationModel;
 using StackExchange.Redis;
@@ -39,7 +38,7 @@ public sealed class FailoverTests
         var node = await NodeServingAsync(host, connectionString, StoreLayout.NextId);
         var killedAt = DateTimeOffset.UtcNow;
         var acknowledgedAtKill = load.Acknowledged.Count;
-        Process.GetProcessById(await PidAsync(host, node)).Kill();
+        Process.GetProcessById(await host.PidAsync(node)).Kill();
         await host.App.ResourceNotifications.WaitForResourceAsync(node, KnownResourceStates.TerminalStates, Cancellation).WaitAsync(Timeout, Cancellation);
         await host.ExecuteCommandAsync(node, KnownResourceCommands.StartCommand);
 
@@ -73,14 +72,5 @@ public sealed class FailoverTests
             ? cluster.Nodes.Single(node => node.PrimaryEndpoint.Port == port)
             : throw new InvalidOperationException("The cache is not a cluster.");
         return node.Name;
-    }
-
-    private static async Task<int> PidAsync(RunningAppHost host, string resource)
-    {
-        var running = await host.App.ResourceNotifications.WaitForResourceAsync(
-            resource,
-            update => update.Snapshot.Properties.Any(property => property.Name == "executable.pid" && property.Value is not null),
-            Cancellation).WaitAsync(Timeout, Cancellation);
-        return Convert.ToInt32(running.Snapshot.Properties.Single(property => property.Name == "executable.pid").Value, CultureInfo.InvariantCulture);
     }
 }

@@ -78,6 +78,23 @@ public sealed class HistoryCheckerTests
     public void TwoUsersWithOneUsernameInTheFinalStateHoldItTwice() =>
         AssertViolation("value held twice", [], final: [User(1, "a", "user-x"), User(2, "b", "user-x")]);
 
+    [Fact]
+    public void RequestWithoutAnAnswerBreaksThePromiseOfOne() =>
+        AssertViolation("no answer", [Create(1, 2, 201, "a", id: 1), Replace(3, 3.2, 0, 1, "b")], final: [User(1, "b")]);
+
+    [Fact]
+    public void RequestCutOffByAKilledReplicaIsExcusedAndItsWriteTakenAsUnknown()
+    {
+        // The replace was in flight when its replica died: it may have landed, as it did here.
+        var history = new[] { Create(1, 2, 201, "a", id: 1), Replace(3, 3.2, 0, 1, "b"), Replace(9, 9.2, 0, 1, "c") };
+        var cut = new Window(TimeSpan.FromSeconds(3.1), TimeSpan.FromSeconds(6));
+
+        var verdict = Checker.Check(history, [User(1, "b")], ["kill -9 of a service replica"], [cut]);
+
+        Assert.Equal(["no answer"], verdict.Violations.Keys);
+        Assert.Equal(1, verdict.Violations["no answer"].Count);
+    }
+
     private static void AssertViolation(string kind, Operation[] history, Observed[] final)
     {
         var verdict = Checker.Check(history, final, []);
