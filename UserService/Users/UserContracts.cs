@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Net.Mail;
 using System.Text.Json.Serialization;
 
 namespace UserService.Users;
@@ -11,15 +10,15 @@ namespace UserService.Users;
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record UserRequest(
     [property: Required(ErrorMessage = "username is required."),
-        StringLength(UserRules.MaxUsernameLength, MinimumLength = UserRules.MinUsernameLength, ErrorMessage = "username must be 3 to 32 characters long."),
+        TextLength(UserRules.MaxUsernameLength, MinimumLength = UserRules.MinUsernameLength, ErrorMessage = "username must be 3 to 32 characters long."),
         RegularExpression(UserRules.UsernamePattern, ErrorMessage = "username may contain only lowercase letters a-z, digits 0-9, '.', '_' and '-'.")]
     string Username,
     [property: Required(ErrorMessage = "email is required."),
-        StringLength(UserRules.MaxEmailLength, ErrorMessage = "email must be at most 254 characters long."),
+        TextLength(UserRules.MaxEmailLength, ErrorMessage = "email must be at most 254 characters long."),
         Mailbox(ErrorMessage = "email must be a single address such as name@example.com, in ASCII (a domain in other scripts in its xn-- form).")]
     string Email,
-    [property: StringLength(UserRules.MaxDisplayNameLength, ErrorMessage = "displayName must be at most 100 characters long."),
-        PrintableText(ErrorMessage = "displayName must not contain control characters such as line breaks.")]
+    [property: TextLength(UserRules.MaxDisplayNameLength, ErrorMessage = "displayName must be at most 100 characters long."),
+        RegularExpression(UserRules.PrintablePattern, ErrorMessage = "displayName must not contain control characters such as line breaks.")]
     string? DisplayName = null)
 {
     public UserFields ToFields() => new(Username, Email, DisplayName);
@@ -51,38 +50,44 @@ public static class UserRules
     /// can never stand beside its twin, and case is folded one way only.
     /// </summary>
     public const string AsciiPattern = "^[\\x21-\\x7E]+$";
+
+    /// <summary>A mailbox: see <see cref="MailboxAttribute"/>. ASCII only, so one way to write each address.</summary>
+    public const string EmailPattern =
+        "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*" +
+        "@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$";
+
+    /// <summary>
+    /// No control character, C0 (NUL, line breaks, escapes), DEL or C1 (such as NEL, U+0085): none has a place
+    /// in a name. Written as a pattern, so that the API document says it.
+    /// </summary>
+    public const string PrintablePattern = "^[^\\x00-\\x1F\\x7F-\\x9F]*$";
 }
 
 /// <summary>
-/// A single mailbox such as name@example.com, in ASCII: stricter than <see cref="EmailAddressAttribute"/>,
-/// which only looks for an '@' that is neither first nor last. The API document calls it format <c>email</c>.
+/// A length in characters as JSON Schema counts them, Unicode code points: an emoji is one, where
+/// <see cref="StringLengthAttribute"/> counts the two UTF-16 units .NET stores it in. The API document
+/// takes its minLength and maxLength from the base attribute.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
-public sealed class MailboxAttribute : ValidationAttribute
+public sealed class TextLengthAttribute(int maximumLength) : StringLengthAttribute(maximumLength)
 {
-    public MailboxAttribute()
-        : base("The field {0} must be a single address such as name@example.com.")
+    public override bool IsValid(object? value)
     {
-    }
+        if (value is not string text)
+        {
+            return true;
+        }
 
-    public override bool IsValid(object? value) =>
-        value is not string email
-        || (MailAddress.TryCreate(email, out var address)
-            && address.Address == email
-            && address.DisplayName.Length == 0
-            && address.Host.Contains('.', StringComparison.Ordinal)
-            // ASCII only: one way to write each address, and no lookalike beside its twin.
-            && email.All(c => char.IsAscii(c) && !char.IsWhiteSpace(c) && !char.IsControl(c)));
+        var length = text.EnumerateRunes().Count();
+        return length >= MinimumLength && length <= MaximumLength;
+    }
 }
 
-/// <summary>Text without control characters (NUL, newlines, escapes), which have no place in a name.</summary>
+/// <summary>
+/// A single mailbox such as name@example.com, in ASCII: a dot-atom local part (no quoted one) at a host name
+/// with a dot (no IP literal). Stricter than <see cref="EmailAddressAttribute"/>, which only looks for an '@'
+/// that is neither first nor last. A pattern, so that the API document says exactly this, beside format
+/// <c>email</c>.
+/// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
-public sealed class PrintableTextAttribute : ValidationAttribute
-{
-    public PrintableTextAttribute()
-        : base("The field {0} must not contain control characters.")
-    {
-    }
-
-    public override bool IsValid(object? value) => value is not string text || !text.Any(char.IsControl);
-}
+public sealed class MailboxAttribute() : RegularExpressionAttribute(UserRules.EmailPattern);

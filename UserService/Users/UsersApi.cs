@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
@@ -20,6 +21,11 @@ public static class UsersApi
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
     private const string ETagDescription = "The user's version, to send in If-Match with a replace or a delete.";
+    private const string CurrentETagDescription = "The user's version now, when the If-Match was a version of this service's: read the user, and retry with it.";
+    private const string IdDescription = "The user's id, as the service issued it.";
+    private const string IfMatchDescription =
+        "Apply only to this version of the user: an ETag this service sent. The write then answers 412 if the user changed since, " +
+        "which makes it safe to retry. Without it, or with *, any version.";
 
     public static RouteGroupBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
@@ -34,6 +40,9 @@ public static class UsersApi
             .WithName(nameof(ListUsers))
             .ProducesHeader(StatusCodes.Status200OK, HeaderNames.Link, "The next page, as <url>; rel=\"next\", when there is one.", always: false)
             .WithSummary("List users in id order, a page at a time, or find one by username or email.")
+            .WithDescription("Follow the Link header's next page until none comes. With username or email, answers the one user that has it " +
+                "(case does not matter) or none; with both, the user must have both.")
+            .RefuseUnreadableQueryNumbers()
             .ProducesValidationProblem();
 
         // Not output-cached: the store answers with one hash read, the same cost as a cache lookup, and the
@@ -45,6 +54,7 @@ public static class UsersApi
             .DisableValidation()
             .ProducesHeader(StatusCodes.Status200OK, HeaderNames.ETag, ETagDescription)
             .WithSummary("Get a user by id.")
+            .WithDescription("Answers the user with its ETag, to send in If-Match with a later replace or delete.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         writes.MapPost("users", CreateUser)
@@ -52,6 +62,7 @@ public static class UsersApi
             .ProducesHeader(StatusCodes.Status201Created, HeaderNames.Location, "The new user's URL.")
             .ProducesHeader(StatusCodes.Status201Created, HeaderNames.ETag, ETagDescription)
             .WithSummary("Create a user.")
+            .WithDescription("The service assigns the id and the timestamps. An Idempotency-Key makes a retry safe; a 503 says in outcome whether the create was applied.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
@@ -60,16 +71,27 @@ public static class UsersApi
             .WithName(nameof(UpdateUser))
             .ProducesHeader(StatusCodes.Status200OK, HeaderNames.ETag, ETagDescription)
             .WithSummary("Replace a user's username, email and display name.")
+            .WithDescription("All three fields are replaced: a displayName left out becomes null. With If-Match, applies only to that version of the user.")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesHeader(StatusCodes.Status412PreconditionFailed, HeaderNames.ETag, CurrentETagDescription, always: false)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
         writes.MapDelete("users/{id:long}", DeleteUser)
             .WithName(nameof(DeleteUser))
             .WithSummary("Delete a user; its username and email become free.")
+            .WithDescription("With If-Match, deletes only that version of the user. Its username and email are free for another user once this answers.")
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesHeader(StatusCodes.Status412PreconditionFailed, HeaderNames.ETag, CurrentETagDescription, always: false)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed);
+
+        // An id that is no 64-bit integer names no user: the same 404 as an unknown id, not routing's bare one.
+        // The replace accepts what the real one does, so that a body of another type still answers 415.
+        const string NoUser = $"users/{{id:{NoInt64Constraint.Name}}}";
+        reads.MapGet(NoUser, NoUserHasThisId).ExcludeFromDescription();
+        writes.MapPut(NoUser, NoUserHasThisId).Accepts<UserRequest>("application/json").ExcludeFromDescription();
+        writes.MapDelete(NoUser, NoUserHasThisId).ExcludeFromDescription();
 
         return api;
     }
@@ -83,9 +105,9 @@ public static class UsersApi
         HttpResponse response,
         [Range(0, long.MaxValue, ErrorMessage = "after must be 0 or the id of a user.")] long after = 0,
         [Range(1, MaxPageSize, ErrorMessage = "limit must be from 1 to 1000.")] int limit = DefaultPageSize,
-        [StringLength(UserRules.MaxUsernameLength, ErrorMessage = "username must be at most 32 characters long."),
+        [TextLength(UserRules.MaxUsernameLength, MinimumLength = 1, ErrorMessage = "username must be 1 to 32 characters long."),
             RegularExpression(UserRules.AsciiPattern, ErrorMessage = "username is ASCII: no user has any other.")] string? username = null,
-        [StringLength(UserRules.MaxEmailLength, ErrorMessage = "email must be at most 254 characters long."),
+        [TextLength(UserRules.MaxEmailLength, MinimumLength = 1, ErrorMessage = "email must be 1 to 254 characters long."),
             RegularExpression(UserRules.AsciiPattern, ErrorMessage = "email is ASCII: no user has any other.")] string? email = null)
     {
         if (username is not null || email is not null)
@@ -106,7 +128,7 @@ public static class UsersApi
         return TypedResults.Ok(page.Users.Select(UserResponse.From).ToArray());
     }
 
-    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(long id, UserStore store, HttpResponse response)
+    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser([Description(IdDescription)] long id, UserStore store, HttpResponse response)
     {
         if (await store.FindAsync(id) is not { } user)
         {
@@ -116,16 +138,14 @@ public static class UsersApi
         return TypedResults.Ok(Answer(user, response));
     }
 
-    /// <param name="idempotencyKey">
-    /// Makes a retry safe: the first outcome of a create with this key is kept for 24 hours, and the same
-    /// request sent again with it gets that outcome back. At most 255 printable ASCII characters, unique per
-    /// request, for example a UUID.
-    /// </param>
     public static async Task<Results<CreatedAtRoute<UserResponse>, ProblemHttpResult>> CreateUser(
         UserRequest request,
         [FromHeader(Name = IdempotencyKeyHeader),
-            StringLength(255, MinimumLength = 1, ErrorMessage = "Idempotency-Key must be 1 to 255 characters long."),
-            RegularExpression("^[\\x21-\\x7E]+$", ErrorMessage = "Idempotency-Key must be printable ASCII without spaces, such as a UUID.")]
+            Description("Makes a retry safe: the first outcome of a create with this key is kept for 24 hours, and the same request sent " +
+                "again with it gets that outcome back, also when the user was changed or deleted since. At most 255 printable ASCII " +
+                "characters, new for each request, such as a UUID."),
+            TextLength(255, MinimumLength = 1, ErrorMessage = "Idempotency-Key must be 1 to 255 characters long."),
+            RegularExpression(UserRules.AsciiPattern, ErrorMessage = "Idempotency-Key must be printable ASCII without spaces, such as a UUID.")]
         string? idempotencyKey,
         ClaimsPrincipal caller,
         UserStore store,
@@ -144,9 +164,9 @@ public static class UsersApi
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UpdateUser(
-        long id,
+        [Description(IdDescription)] long id,
         UserRequest request,
-        [FromHeader(Name = "If-Match")] string? ifMatch,
+        [FromHeader(Name = "If-Match"), Description(IfMatchDescription)] string? ifMatch,
         UserStore store,
         UsersWrites writes,
         HttpResponse response)
@@ -160,15 +180,16 @@ public static class UsersApi
         return result.Outcome switch
         {
             WriteOutcome.Done => TypedResults.Ok(Answer(writes.Updated(result.User!), response)),
-            _ => writes.Refused(id, result.Outcome),
+            _ => Refused(id, result, writes, response),
         };
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(
-        long id,
-        [FromHeader(Name = "If-Match")] string? ifMatch,
+        [Description(IdDescription)] long id,
+        [FromHeader(Name = "If-Match"), Description(IfMatchDescription)] string? ifMatch,
         UserStore store,
-        UsersWrites writes)
+        UsersWrites writes,
+        HttpResponse response)
     {
         if (!TryParseIfMatch(ifMatch, out var expectedVersion))
         {
@@ -179,8 +200,19 @@ public static class UsersApi
         return result.Outcome switch
         {
             WriteOutcome.Done => writes.Deleted(id),
-            _ => writes.Refused(id, result.Outcome),
+            _ => Refused(id, result, writes, response),
         };
+    }
+
+    /// <summary>A refused replace or delete; a 412 carries the version the user is at now (RFC 9110, 15.5.13).</summary>
+    private static ProblemHttpResult Refused(long id, WriteResult result, UsersWrites writes, HttpResponse response)
+    {
+        if (result is { Outcome: WriteOutcome.VersionMismatch, User: { } current })
+        {
+            response.Headers.ETag = current.ETag;
+        }
+
+        return writes.Refused(id, result.Outcome);
     }
 
     /// <summary>The user as a client receives it, with its version in the ETag header.</summary>
@@ -214,12 +246,26 @@ public static class UsersApi
     }
 
     /// <summary>Problem details that also carry the original service's <c>error</c> member, which its clients read.</summary>
-    internal static ProblemHttpResult UserNotFound(long id) =>
+    internal static ProblemHttpResult UserNotFound(long id) => UserNotFound(string.Create(CultureInfo.InvariantCulture, $"No user has the id {id}."));
+
+    private static ProblemHttpResult NoUserHasThisId() => UserNotFound("No user has this id: ids are 64-bit integers.");
+
+    private static ProblemHttpResult UserNotFound(string detail) =>
         TypedResults.Problem(
             statusCode: StatusCodes.Status404NotFound,
             title: UserNotFoundTitle,
-            detail: string.Create(CultureInfo.InvariantCulture, $"No user has the id {id}."),
+            detail: detail,
             extensions: new Dictionary<string, object?> { ["error"] = UserNotFoundTitle });
 
     private const string UserNotFoundTitle = "User not found";
+}
+
+/// <summary>A route value that is no 64-bit integer, which the <c>long</c> constraint refuses: an id no user can have.</summary>
+internal sealed class NoInt64Constraint : IRouteConstraint
+{
+    public const string Name = "nolong";
+
+    public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
+        values.TryGetValue(routeKey, out var value)
+        && !long.TryParse(Convert.ToString(value, CultureInfo.InvariantCulture), NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
 }

@@ -19,6 +19,7 @@ public static class UsersExtensions
             .AddPolicy(UsersScopes.Write, policy => policy.RequireScope(UsersScopes.Write));
 
         builder.Services.AddValidation();
+        builder.Services.Configure<RouteOptions>(options => options.SetParameterPolicy<NoInt64Constraint>(NoInt64Constraint.Name));
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, UsersJsonContext.Default);

@@ -57,11 +57,47 @@ public sealed class ApiDocument(JsonNode document)
         Assert.True(results.IsValid, $"{operationId} {status} does not match its schema: {body}\n{Errors(results)}");
     }
 
-    private IEnumerable<KeyValuePair<string, JsonNode?>> Responses(string operationId)
+    /// <summary>
+    /// What a client that validates from the document finds wrong with <paramref name="body"/> as the request
+    /// body of <paramref name="operationId"/>, formats included; empty when the document accepts it.
+    /// </summary>
+    public string BodyErrors(string operationId, JsonNode? body) =>
+        Errors(Operation(operationId)["requestBody"]!["content"]!["application/json"]!["schema"]!, body);
+
+    /// <summary>
+    /// What such a client finds wrong with <paramref name="value"/>, as sent, for the parameter
+    /// <paramref name="name"/>; empty when the document accepts it. A parameter the document types as an
+    /// integer is read as a JSON number when it is one.
+    /// </summary>
+    public string ParameterErrors(string operationId, string name, string value)
+    {
+        var schema = Operation(operationId)["parameters"]!.AsArray().Single(parameter => (string)parameter!["name"]! == name)!["schema"]!;
+        var integer = (string?)schema["type"] == "integer" && System.Numerics.BigInteger.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, null, out _);
+        return Errors(schema, integer ? JsonNode.Parse(value) : JsonValue.Create(value));
+    }
+
+    /// <summary>What the document's schema for <paramref name="operationId"/>'s <paramref name="status"/> answer finds wrong with <paramref name="body"/>.</summary>
+    public string ResponseErrors(string operationId, int status, JsonNode body) =>
+        Errors(Operation(operationId)["responses"]![status.ToString(System.Globalization.CultureInfo.InvariantCulture)]!["content"]!["application/problem+json"]!["schema"]!, body);
+
+    /// <summary>Whether the document lists <paramref name="status"/> for <paramref name="operationId"/>.</summary>
+    public bool Lists(string operationId, int status) => StatusesOf(operationId).Contains(status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private string Errors(JsonNode schema, JsonNode? instance)
+    {
+        var results = Compile(schema).Evaluate(
+            JsonDocument.Parse(instance?.ToJsonString() ?? "null").RootElement,
+            new EvaluationOptions { OutputFormat = OutputFormat.List, RequireFormatValidation = true });
+        return results.IsValid ? "" : Errors(results);
+    }
+
+    private JsonNode Operation(string operationId)
     {
         var (_, method, path) = Operations.Single(operation => operation.OperationId == operationId);
-        return document["paths"]![path]![method]!["responses"]!.AsObject();
+        return document["paths"]![path]![method]!;
     }
+
+    private IEnumerable<KeyValuePair<string, JsonNode?>> Responses(string operationId) => Operation(operationId)["responses"]!.AsObject();
 
     /// <summary>The schema, with the document's components as its definitions so that references resolve.</summary>
     private JsonSchema Compile(JsonNode schema)
@@ -69,7 +105,11 @@ public sealed class ApiDocument(JsonNode document)
         var root = schema.DeepClone().AsObject();
         root["$schema"] = "https://json-schema.org/draft/2020-12/schema";
         root["$defs"] = document["components"]!["schemas"]!.DeepClone();
-        var text = root.ToJsonString().Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal);
+        // JSON Schema's patterns are ECMA 262, whose $ matches at the end only; the validator runs them on .NET,
+        // whose $ also matches before a final line feed, so every pattern's $ is read as .NET's \z.
+        var text = root.ToJsonString()
+            .Replace("#/components/schemas/", "#/$defs/", StringComparison.Ordinal)
+            .Replace("$\"", "\\\\z\"", StringComparison.Ordinal);
         return JsonSchema.FromText(text, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
     }
 

@@ -1,5 +1,12 @@
+using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using UserService.Tests.Infrastructure;
 
 namespace UserService.Tests.InProcess.Contract;
@@ -24,6 +31,7 @@ public sealed class ContractTests(ContractServices services) : IClassFixture<Con
             [("ListUsers", 200)] = async s => { await s.CreateUserAsync(); await s.CreateUserAsync(); return await s.Send(HttpMethod.Get, "/api/users?limit=1"); },
             [("ListUsers", 400)] = s => s.Send(HttpMethod.Get, "/api/users?limit=0"),
             [("GetUser", 200)] = async s => await s.Send(HttpMethod.Get, $"/api/users/{(await s.CreateUserAsync()).Id}"),
+            [("GetUser", 400)] = s => s.SendMalformedAsync("GET /api/users/1%00"),
             [("GetUser", 404)] = s => s.Send(HttpMethod.Get, $"/api/users/{Unknown}"),
             [("CreateUser", 201)] = s => s.Send(HttpMethod.Post, "/api/users", JsonContent.Create(TestUsers.Unique())),
             [("CreateUser", 400)] = s => s.Send(HttpMethod.Post, "/api/users", Bodies.Json("""{"username":"A","email":""}""")),
@@ -43,6 +51,7 @@ public sealed class ContractTests(ContractServices services) : IClassFixture<Con
                 return await s.Send(HttpMethod.Put, $"/api/users/{user.Id}", JsonContent.Create(new NewUser(taken.Username, user.Email)));
             },
             [("UpdateUser", 412)] = async s => await s.Send(HttpMethod.Put, $"/api/users/{(await s.CreateUserAsync()).Id}", JsonContent.Create(TestUsers.Unique()), ifMatch: "\"999999\""),
+            [("DeleteUser", 400)] = s => s.SendMalformedAsync("DELETE /api/users/1%00"),
             [("DeleteUser", 204)] = async s => await s.Send(HttpMethod.Delete, $"/api/users/{(await s.CreateUserAsync()).Id}"),
             [("DeleteUser", 404)] = s => s.Send(HttpMethod.Delete, $"/api/users/{Unknown}"),
             [("DeleteUser", 412)] = async s => await s.Send(HttpMethod.Delete, $"/api/users/{(await s.CreateUserAsync()).Id}", ifMatch: "\"999999\""),
@@ -179,6 +188,36 @@ public sealed class ContractServices(GarnetStoreServer store) : IAsyncLifetime
         }
 
         return await client.SendAsync(request, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="requestLine"/> over a socket of its own, as no HttpClient would: a request that
+    /// Kestrel refuses before the service sees it. Answers its status, with its (empty) body.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendMalformedAsync(string requestLine)
+    {
+        var address = new Uri(Healthy.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, address.Port, TestContext.Current.CancellationToken);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"{requestLine} HTTP/1.1\r\nHost: localhost\r\n\r\n"), TestContext.Current.CancellationToken);
+        // Kestrel closes the connection after a refusal, so reading to the end is bounded.
+        using var answer = new MemoryStream();
+        await stream.CopyToAsync(answer, TestContext.Current.CancellationToken);
+        var head = Encoding.ASCII.GetString(answer.ToArray()).Split("\r\n\r\n")[0].Split("\r\n");
+        var response = new HttpResponseMessage((HttpStatusCode)int.Parse(head[0].Split(' ')[1], CultureInfo.InvariantCulture))
+        {
+            Content = new ByteArrayContent([]),
+        };
+        foreach (var header in head.Skip(1).Select(line => line.Split(": ", 2)))
+        {
+            if (!response.Headers.TryAddWithoutValidation(header[0], header[1]))
+            {
+                response.Content.Headers.TryAddWithoutValidation(header[0], header[1]);
+            }
+        }
+
+        return response;
     }
 
     public async ValueTask DisposeAsync()

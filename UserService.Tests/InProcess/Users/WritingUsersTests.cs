@@ -81,13 +81,14 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
     }
 
     [Fact]
-    public async Task ReplaceWithAStaleETagAnswersPreconditionFailedAndChangesNothing()
+    public async Task ReplaceWithAStaleETagAnswersPreconditionFailedWithTheCurrentETagAndChangesNothing()
     {
-        var (created, _) = await Api.CreateWithETagAsync();
+        var (created, etag) = await Api.CreateWithETagAsync();
 
         using var response = await Api.ReplaceUserAsync(created.Id, TestUsers.Unique(), "\"41\"");
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.PreconditionFailed);
+        Assert.Equal(etag, response.Headers.ETag?.ToString());
         Assert.Equal(created, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
     }
 

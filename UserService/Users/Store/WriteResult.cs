@@ -16,7 +16,8 @@ public enum WriteOutcome
 public sealed record IdempotencyKey(string Caller, string Key);
 
 /// <summary>
-/// A write's outcome, and the user as the write left it when it was applied. <see cref="Replayed"/>: the
+/// A write's outcome, and the user as the write left it when it was applied, or as it is when the version a
+/// write expected did not match. <see cref="Replayed"/>: the
 /// outcome is the one a request with the same Idempotency-Key had before; nothing was written this time.
 /// </summary>
 public readonly record struct WriteResult(WriteOutcome Outcome, User? User = null, bool Replayed = false);
