@@ -39,15 +39,17 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
     }
 
     [Fact]
-    public async Task UsernameTakenInAnyCaseAnswersConflict()
+    public async Task UsernameTakenAnswersConflictAndCreatesNothing()
     {
+        // Usernames are lowercase by rule, so their case cannot differ; an email's can (below).
         var (_, existing) = await Api.CreateAsync(TestUsers.Unique());
+        var email = $"{Guid.NewGuid():N}@example.com";
 
-        using var response = await Api.PostAsJsonAsync("/api/users",
-            new NewUser(existing.Username, $"{Guid.NewGuid():N}@example.com"), Cancellation);
+        using var response = await Api.PostAsJsonAsync("/api/users", new NewUser(existing.Username, email), Cancellation);
 
         var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
         Assert.Equal("Username taken", problem.Title);
+        Assert.Equal("[]", await Api.GetStringAsync($"/api/users?email={email}", Cancellation));
     }
 
     [Fact]
@@ -96,10 +98,13 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
     public async Task ReplaceWithoutIfMatchIsApplied()
     {
         var (created, _) = await Api.CreateWithETagAsync();
+        var replacement = TestUsers.Unique();
 
-        using var response = await Api.ReplaceUserAsync(created.Id, TestUsers.Unique());
+        using var response = await Api.ReplaceUserAsync(created.Id, replacement);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stored = await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation);
+        Assert.Equal((replacement.Username, replacement.Email), (stored!.Username, stored.Email));
     }
 
     [Fact]
@@ -115,14 +120,16 @@ public abstract class WritingUsersTests(UserServiceFactory factory)
     }
 
     [Fact]
-    public async Task ReplaceWithATakenEmailAnswersConflict()
+    public async Task ReplaceWithATakenEmailAnswersConflictAndChangesNothing()
     {
         var (created, etag) = await Api.CreateWithETagAsync();
         var (other, _) = await Api.CreateWithETagAsync();
 
-        using var response = await Api.ReplaceUserAsync(created.Id, new NewUser(created.Username, other.Email), etag);
+        using var response = await Api.ReplaceUserAsync(created.Id, new NewUser(created.Username, other.Email, "Renamed"), etag);
 
-        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Conflict);
+        Assert.Equal("Email taken", problem.Title);
+        Assert.Equal(created, await Api.GetFromJsonAsync<UserDto>($"/api/users/{created.Id}", Cancellation));
     }
 
     [Fact]
