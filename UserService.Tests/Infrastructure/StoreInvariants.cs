@@ -50,7 +50,7 @@ public static class StoreInvariants
             foreach (var (id, document) in documents)
             {
                 var value = document.GetProperty(field).GetString()!.ToLowerInvariant();
-                var owner = StoreLayout.Claim.Parse(await database.StringGetAsync(claimKey(value)));
+                var owner = Claim.Parse(await database.StringGetAsync(claimKey(value)));
                 if (owner?.Id != id)
                 {
                     violations.Add($"User {id}'s {field} '{value}' is claimed by {owner?.Id.ToString() ?? "nobody"}.");
@@ -65,7 +65,7 @@ public static class StoreInvariants
             foreach (var key in (await KeysAsync(redis, database, pattern)).Distinct())
             {
                 var value = key[(pattern.Length - 1)..];
-                var owner = StoreLayout.Claim.Parse(await database.StringGetAsync(key));
+                var owner = Claim.Parse(await database.StringGetAsync(key));
                 if (owner is null || !documents.TryGetValue(owner.Value.Id, out var document) || document.GetProperty(field).GetString()!.ToLowerInvariant() != value)
                 {
                     violations.Add($"The {field} '{value}' is claimed for user {owner?.Id.ToString() ?? "?"}, who does not hold it.");

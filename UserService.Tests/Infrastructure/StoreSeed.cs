@@ -45,5 +45,5 @@ public static class StoreSeed
     }
 
     /// <summary>A claim of a value for user <paramref name="id"/>, set at store time <paramref name="at"/> (milliseconds; 0: long ago).</summary>
-    public static string Claim(long id, long at = 0) => $"{id}:{at}:test";
+    public static string Claim(long id, long at = 0) => Users.Store.Claim.Format(id, at, "test");
 }

@@ -88,7 +88,7 @@ public sealed class LaggingReplicaTests(ClusterAppHost fixture)
         }
 
         // A failover now would bring the user back under its old name: nobody else may have taken it.
-        var claim = StoreLayout.Claim.Parse(await shards.Database.StringGetAsync(StoreLayout.UsernameClaim(created.Username)));
+        var claim = Claim.Parse(await shards.Database.StringGetAsync(StoreLayout.UsernameClaim(created.Username)));
         Assert.Equal(created.Id, claim?.Id);
         using var taken = await api.PostAsJsonAsync("/api/users", TestUsers.Unique() with { Username = created.Username }, Cancellation);
         Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);

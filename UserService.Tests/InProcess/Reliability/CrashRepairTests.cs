@@ -165,7 +165,7 @@ public abstract class CrashRepairTests(UserServiceFactory factory)
 
         // The user's missing claim restored, and the corrupt document's one removed.
         Assert.Equal(new RepairResult(Changed: 2, Quarantined: 1), result);
-        Assert.Equal(user.Id, StoreLayout.Claim.Parse(await database.StringGetAsync(StoreLayout.EmailClaim(user.Email.ToLowerInvariant())))?.Id);
+        Assert.Equal(user.Id, Claim.Parse(await database.StringGetAsync(StoreLayout.EmailClaim(user.Email.ToLowerInvariant())))?.Id);
         Assert.Equal(UnreadableDocument, (string?)await database.HashGetAsync(StoreLayout.Quarantine(StoreLayout.BucketOf(corruptId)), corruptId));
         await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString, repaired: true);
     }

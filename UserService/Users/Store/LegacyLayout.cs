@@ -31,11 +31,10 @@ public static class LegacyLayout
     /// whichever the scan meets first. Answers 'Moved', 'Quarantined', or 'Gone' when the old document is no
     /// longer there.
     /// </summary>
-    public static readonly LuaScript MoveUser = LuaScript.Prepare(
+    public static readonly LuaScript MoveUser = LuaScript.Prepare(Claim.Lua +
         """
         if redis.call('HGET', @oldData, @id) ~= @expected then return 'Gone' end
-        local time = redis.call('TIME')
-        local claim = @id .. ':' .. (tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)) .. ':migrated'
+        local moved = claim(@id, now(), 'migrated')
         local username = redis.call('HGET', @byUsername, @username)
         local email = redis.call('HGET', @byEmail, @email)
         if (username and username ~= @id) or (email and email ~= @id) then
@@ -44,15 +43,15 @@ public static class LegacyLayout
             return 'Quarantined'
         end
         for _, key in ipairs({ @usernameClaim, @emailClaim }) do
-            local owner = string.match(redis.call('GET', key) or '', '^(%d+):')
-            if owner and owner ~= @id then
+            local holder = owner(redis.call('GET', key) or '')
+            if holder and holder ~= @id then
                 redis.call('HSET', @quarantine, @id, @expected)
                 redis.call('HDEL', @oldData, @id)
                 return 'Quarantined'
             end
         end
-        redis.call('SET', @usernameClaim, claim)
-        redis.call('SET', @emailClaim, claim)
+        redis.call('SET', @usernameClaim, moved)
+        redis.call('SET', @emailClaim, moved)
         redis.call('ZADD', @order, @id, @id)
         redis.call('HSET', @data, @id, @expected)
         redis.call('HDEL', @oldData, @id)

@@ -50,20 +50,6 @@ public static partial class StoreLayout
     public static readonly RedisKey MigrationLease = "users:migration:lease";
 
     /// <summary>
-    /// Removes <c>@claim</c> if it is still <c>@seen</c> and at least <c>@grace</c> milliseconds old, or stamped
-    /// as far ahead (see <see cref="ClaimGrace"/>): the repair found that the user it names does not hold the
-    /// value, and a write still in flight would be younger. Answers 1 when it removed it.
-    /// </summary>
-    public static readonly LuaScript RemoveLeftoverClaim = LuaScript.Prepare(Now +
-        """
-        local current = redis.call('GET', @claim)
-        if current ~= @seen then return 0 end
-        if math.abs(age(current)) < tonumber(@grace) then return 0 end
-        redis.call('DEL', @claim)
-        return 1
-        """);
-
-    /// <summary>
     /// Lists the user exactly when its document exists (ids are never reused). Answers 1 when it changed
     /// the order.
     /// </summary>

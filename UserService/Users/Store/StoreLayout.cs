@@ -131,84 +131,8 @@ public static partial class StoreLayout
     public static string IdempotencyHash(string caller, string idempotencyKey) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{caller}\n{idempotencyKey}")));
 
-    /// <summary>
-    /// A claim's value: the user it is for, when the store set it (its own clock, in milliseconds), and a
-    /// token of the write that set it, so that a write gives up only the claim it saw, never a later one.
-    /// </summary>
-    public readonly record struct Claim(long Id, long At, string Value)
-    {
-        public static Claim? Parse(RedisValue value)
-        {
-            if (value.IsNull)
-            {
-                return null;
-            }
-
-            var text = (string)value!;
-            var parts = text.Split(':');
-            return parts.Length == 3
-                && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-                && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var at)
-                    ? new Claim(id, at, text)
-                    : null;
-        }
-    }
-
-    // The store's clock in milliseconds, the same on every node of a cluster give or take their drift, and
-    // a claim's age by it: negative for one stamped by a clock ahead of this one.
-    private const string Now =
-        """
-        local function now()
-            local time = redis.call('TIME')
-            return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-        end
-        local function age(claim)
-            return now() - tonumber(string.match(claim, '^%d+:(%d+):') or '0')
-        end
-
-        """;
-
-    /// <summary>
-    /// Claims <c>@claim</c> for user <c>@id</c> when it is free or already the user's own. Answers
-    /// <c>{ 'Claimed', at, previous }</c>, with the value it replaced (empty for none); otherwise
-    /// <c>{ 'Held', current, age }</c>: another user's claim, and how old it is in milliseconds (negative when
-    /// it was stamped ahead of this node's clock).
-    /// </summary>
-    public static readonly LuaScript ClaimValue = LuaScript.Prepare(Now +
-        """
-        local at = now()
-        local current = redis.call('GET', @claim)
-        if current and string.match(current, '^(%d+):') ~= @id then return { 'Held', current, tostring(age(current)) } end
-        redis.call('SET', @claim, @id .. ':' .. at .. ':' .. @token)
-        return { 'Claimed', tostring(at), current or '' }
-        """);
-
-    /// <summary>
-    /// Takes over <c>@claim</c> for user <c>@id</c> if it is still <c>@seen</c> and at least <c>@grace</c>
-    /// milliseconds old, or stamped as far ahead: the caller found that its user does not hold the value.
-    /// Answers as <see cref="ClaimValue"/>.
-    /// </summary>
-    public static readonly LuaScript TakeOverClaim = LuaScript.Prepare(Now +
-        """
-        local at = now()
-        local current = redis.call('GET', @claim)
-        if current ~= @seen then return { 'Held', current or '', '0' } end
-        local old = age(current)
-        if math.abs(old) < tonumber(@grace) then return { 'Held', current, tostring(old) } end
-        redis.call('SET', @claim, @id .. ':' .. at .. ':' .. @token)
-        return { 'Claimed', tostring(at), current }
-        """);
-
-    /// <summary>
-    /// Removes <c>@claim</c> if it is still <c>@mine</c>: how a write that failed gives up a claim it made, and
-    /// how a write that succeeded gives up a value its user no longer holds. Answers 1 when it removed it.
-    /// </summary>
-    public static readonly LuaScript ReleaseClaim = LuaScript.Prepare(
-        """
-        if redis.call('GET', @claim) ~= @mine then return 0 end
-        redis.call('DEL', @claim)
-        return 1
-        """);
+    // The store's clock, as every script that compares a claim's time with it reads it (see Claim).
+    private const string Now = Claim.Lua;
 
     // A document written by a write whose claims are older than @deadline milliseconds, or stamped as far
     // ahead of this node's clock, could land after a takeover of those claims: the store refuses it, and the
@@ -383,7 +307,7 @@ public static partial class StoreLayout
 
         foreach (var (id, username, email, _) in users)
         {
-            var claim = string.Create(CultureInfo.InvariantCulture, $"{id}:0:loaded");
+            var claim = Claim.Format(id, at: 0, "loaded");
             writes.Add(database.StringSetAsync(UsernameClaim(username), claim));
             writes.Add(database.StringSetAsync(EmailClaim(email), claim));
         }

@@ -4,7 +4,7 @@ using StackExchange.Redis;
 namespace UserService.Users.Store;
 
 /// <summary>
-/// Uniqueness: a user holds a username or an email only while its claim (<see cref="StoreLayout.Claim"/>)
+/// Uniqueness: a user holds a username or an email only while its claim (<see cref="Claim"/>)
 /// names that user. A write claims a value before its document carries it, and gives it up after.
 /// </summary>
 public sealed partial class UserStore
@@ -95,7 +95,7 @@ public sealed partial class UserStore
     /// </summary>
     private async Task<(HeldClaim? Held, long At)> ClaimOneAsync(long id, string token, WantedClaim claim)
     {
-        var answer = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.ClaimValue, new { claim = claim.Key, id, token })))!;
+        var answer = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(Claim.Set, new { claim = claim.Key, id, token })))!;
         if (Claimed(answer) is { } claimed)
         {
             return claimed;
@@ -103,13 +103,13 @@ public sealed partial class UserStore
 
         var current = (string)answer[1]!;
         if (Math.Abs((long)answer[2]) < StoreLayout.ClaimGrace.TotalMilliseconds
-            || StoreLayout.Claim.Parse(current) is not { } owner
+            || Claim.Parse(current) is not { } owner
             || await HoldsAsync(owner.Id, claim))
         {
             return (null, 0);
         }
 
-        answer = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.TakeOverClaim, new
+        answer = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(Claim.TakeOver, new
         {
             claim = claim.Key,
             id,
@@ -127,8 +127,8 @@ public sealed partial class UserStore
             }
 
             var at = long.Parse((string)reply[1]!, CultureInfo.InvariantCulture);
-            var reasserted = StoreLayout.Claim.Parse((string?)reply[2])?.Id == id;
-            return (new HeldClaim(claim.Key, string.Create(CultureInfo.InvariantCulture, $"{id}:{at}:{token}"), reasserted), at);
+            var reasserted = Claim.Parse((string?)reply[2])?.Id == id;
+            return (new HeldClaim(claim.Key, Claim.Format(id, at, token), reasserted), at);
         }
     }
 
@@ -147,7 +147,7 @@ public sealed partial class UserStore
     {
         var seen = await NotAppliedAsync(() => CallAsync(database => Task.WhenAll(values.Select(value => database.StringGetAsync(value.Key)))));
         return [.. values.Zip(seen)
-            .Where(pair => StoreLayout.Claim.Parse(pair.Second)?.Id == id)
+            .Where(pair => Claim.Parse(pair.Second)?.Id == id)
             .Select(pair => new HeldClaim(pair.First.Key, (string)pair.Second!))];
     }
 
@@ -175,7 +175,7 @@ public sealed partial class UserStore
         try
         {
             await CallAsync(database => Task.WhenAll(released.Select(claim =>
-                database.ScriptEvaluateAsync(StoreLayout.ReleaseClaim, new { claim = claim.Key, mine = claim.Mine }))));
+                database.ScriptEvaluateAsync(Claim.Release, new { claim = claim.Key, mine = claim.Mine }))));
         }
         catch (StoreUnavailableException exception)
         {

@@ -110,12 +110,12 @@ public sealed partial class UserStore
         var keys = ((RedisValue[])page[1]!).Select(key => (RedisKey)(string)key!).ToArray();
         var database = redis.GetDatabase();
         var values = await Task.WhenAll(keys.Select(key => database.StringGetAsync(key)));
-        var owners = values.Select(value => StoreLayout.Claim.Parse(value)?.Id).ToArray();
+        var owners = values.Select(value => Claim.Parse(value)?.Id).ToArray();
         var users = await UsersAsync(database, owners.OfType<long>());
 
         var leftovers = Enumerable.Range(0, keys.Length).Where(i => !values[i].IsNull
             && !(owners[i] is { } owner && users.TryGetValue(owner, out var user) && Holds(user, new WantedClaim(field, keys[i], ((string)keys[i]!)[(pattern.Length - 1)..]))));
-        var removed = await Task.WhenAll(leftovers.Select(i => database.ScriptEvaluateAsync(StoreLayout.RemoveLeftoverClaim, new
+        var removed = await Task.WhenAll(leftovers.Select(i => database.ScriptEvaluateAsync(Claim.RemoveLeftover, new
         {
             claim = keys[i],
             seen = values[i],
@@ -184,7 +184,7 @@ public sealed partial class UserStore
             for (var c = 0; c < wanted[u].Length; c++)
             {
                 // A value another user holds stays theirs; a leftover older than the grace is taken over.
-                if (StoreLayout.Claim.Parse(claims[u][c])?.Id != id && (await ClaimOneAsync(id, token, wanted[u][c])).Held is not null)
+                if (Claim.Parse(claims[u][c])?.Id != id && (await ClaimOneAsync(id, token, wanted[u][c])).Held is not null)
                 {
                     result += new RepairResult(1, 0);
                 }

@@ -86,7 +86,7 @@ public sealed partial class UserStore(
     private async Task<User?> LookupAsync(string operationName, RedisKey claim, string value, Func<User, string> indexed)
     {
         using var operation = telemetry.StartStoreOperation(operationName);
-        if (StoreLayout.Claim.Parse(await CallAsync(database => database.StringGetAsync(claim))) is not { } owner)
+        if (Claim.Parse(await CallAsync(database => database.StringGetAsync(claim))) is not { } owner)
         {
             return null;
         }
