@@ -1,6 +1,5 @@
 using System.Threading.RateLimiting;
 using StackExchange.Redis;
-using UserService.Users.Store;
 
 namespace UserService.Infrastructure;
 
@@ -143,9 +142,9 @@ internal sealed class SharedRateLimiter(
     private Task<long> TakeSliceAsync(long current) => SliceSource?.Invoke(current) ?? TakeSliceFromStoreAsync(current);
 
     private async Task<long> TakeSliceFromStoreAsync(long current) =>
-        (long)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.TakePermits, new
+        (long)await redis.GetDatabase().ScriptEvaluateAsync(TakePermits, new
         {
-            counter = StoreLayout.RateLimitWindow(caller, current),
+            counter = RateLimitWindow(caller, current),
             slice,
             limit = (long)limits.PermitLimit,
             ttl = (long)limits.Window.TotalMilliseconds + 1000,
@@ -182,4 +181,21 @@ internal sealed class SharedRateLimiter(
             return retryAfter is not null && metadataName == MetadataName.RetryAfter.Name;
         }
     }
+
+    /// <summary>
+    /// Grants up to <c>@slice</c> of a caller's <c>@limit</c> permits in one window, as many as are left;
+    /// answers how many it granted. The counter expires shortly after its window.
+    /// </summary>
+    private static readonly LuaScript TakePermits = LuaScript.Prepare(
+        """
+        local used = tonumber(redis.call('GET', @counter) or '0')
+        local granted = math.min(tonumber(@slice), tonumber(@limit) - used)
+        if granted <= 0 then return 0 end
+        redis.call('INCRBY', @counter, granted)
+        redis.call('PEXPIRE', @counter, @ttl)
+        return granted
+        """);
+
+    /// <summary>The count of permits granted to <paramref name="caller"/> in the rate-limit window numbered <paramref name="window"/>.</summary>
+    private static RedisKey RateLimitWindow(string caller, long window) => $"users:rate:{caller}:{window}";
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using UserService.Infrastructure;
-using UserService.Users.Store;
 
 namespace UserService.Tests.InProcess.Reliability;
 

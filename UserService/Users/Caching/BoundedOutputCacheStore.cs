@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using UserService.Infrastructure;
 using UserService.Users.Store;
 
 namespace UserService.Users.Caching;
@@ -60,9 +61,9 @@ internal sealed class BoundedOutputCacheStore(
     private async Task<bool> TryCountAsync(long bytes)
     {
         var window = clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)Window.TotalMilliseconds;
-        return (long)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.CountCachedBytes, new
+        return (long)await redis.GetDatabase().ScriptEvaluateAsync(CountCachedBytes, new
         {
-            counter = StoreLayout.CachedBytesWindow(window),
+            counter = CachedBytesWindow(window),
             bytes,
             max = options.Value.MaxBytesPerWindow,
             ttl = (long)(2 * Window).TotalMilliseconds,
@@ -75,4 +76,20 @@ internal sealed class BoundedOutputCacheStore(
             await inner.EvictByTagAsync(tag, cancellationToken);
             return true;
         });
+
+    /// <summary>
+    /// Adds <c>@bytes</c> to what the output cache kept in its window, unless that would pass <c>@max</c>;
+    /// answers 1 when it counted them, 0 when the window is full. The counter outlives the window's answers.
+    /// </summary>
+    private static readonly LuaScript CountCachedBytes = LuaScript.Prepare(
+        """
+        local kept = tonumber(redis.call('GET', @counter) or '0')
+        if kept + tonumber(@bytes) > tonumber(@max) then return 0 end
+        redis.call('INCRBY', @counter, @bytes)
+        redis.call('PEXPIRE', @counter, @ttl)
+        return 1
+        """);
+
+    /// <summary>How many bytes of answers the output cache kept in the window numbered <paramref name="window"/>.</summary>
+    private static RedisKey CachedBytesWindow(long window) => $"users:cache:bytes:{window}";
 }

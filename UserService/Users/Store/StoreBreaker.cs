@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using UserService.Infrastructure;
 
 namespace UserService.Users.Store;
 

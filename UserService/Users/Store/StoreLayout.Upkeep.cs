@@ -80,37 +80,4 @@ public static partial class StoreLayout
         redis.call('ZREM', @order, @id)
         return 1
         """);
-
-    /// <summary>
-    /// Grants up to <c>@slice</c> of a caller's <c>@limit</c> permits in one window, as many as are left;
-    /// answers how many it granted. The counter expires shortly after its window.
-    /// </summary>
-    public static readonly LuaScript TakePermits = LuaScript.Prepare(
-        """
-        local used = tonumber(redis.call('GET', @counter) or '0')
-        local granted = math.min(tonumber(@slice), tonumber(@limit) - used)
-        if granted <= 0 then return 0 end
-        redis.call('INCRBY', @counter, granted)
-        redis.call('PEXPIRE', @counter, @ttl)
-        return granted
-        """);
-
-    /// <summary>
-    /// Adds <c>@bytes</c> to what the output cache kept in its window, unless that would pass <c>@max</c>;
-    /// answers 1 when it counted them, 0 when the window is full. The counter outlives the window's answers.
-    /// </summary>
-    public static readonly LuaScript CountCachedBytes = LuaScript.Prepare(
-        """
-        local kept = tonumber(redis.call('GET', @counter) or '0')
-        if kept + tonumber(@bytes) > tonumber(@max) then return 0 end
-        redis.call('INCRBY', @counter, @bytes)
-        redis.call('PEXPIRE', @counter, @ttl)
-        return 1
-        """);
-
-    /// <summary>How many bytes of answers the output cache kept in the window numbered <paramref name="window"/>.</summary>
-    public static RedisKey CachedBytesWindow(long window) => $"users:cache:bytes:{window}";
-
-    /// <summary>The count of permits granted to <paramref name="caller"/> in the rate-limit window numbered <paramref name="window"/>.</summary>
-    public static RedisKey RateLimitWindow(string caller, long window) => $"users:rate:{caller}:{window}";
 }

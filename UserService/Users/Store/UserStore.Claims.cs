@@ -1,5 +1,6 @@
 using System.Globalization;
 using StackExchange.Redis;
+using UserService.Infrastructure;
 
 namespace UserService.Users.Store;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using StackExchange.Redis;
+using UserService.Infrastructure;
 
 namespace UserService.Users.Store;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using UserService.Infrastructure;
 
 namespace UserService.Users.Store;
 
