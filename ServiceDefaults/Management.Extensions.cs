@@ -20,6 +20,10 @@ public sealed class ManagementOptions
     public int Port { get; set; }
 }
 
+/// <summary>Checks <see cref="ManagementOptions"/>' data annotations, generated at build time rather than by reflection.</summary>
+[OptionsValidator]
+public sealed partial class ManagementOptionsValidator : IValidateOptions<ManagementOptions>;
+
 public static partial class Extensions
 {
     public const string HealthEndpointPath = "/health";
@@ -31,11 +35,13 @@ public static partial class Extensions
         || path.StartsWithSegments(AlivenessEndpointPath)
         || path.StartsWithSegments(MetricsEndpointPath);
 
-    private static void AddManagementEndpoint<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder =>
+    private static void AddManagementEndpoint<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
         builder.Services.AddOptions<ManagementOptions>()
             .BindConfiguration(ManagementOptions.SectionName)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ManagementOptions>, ManagementOptionsValidator>();
+    }
 
     private static void MapManagementEndpoints(this WebApplication app)
     {

@@ -102,7 +102,8 @@ public static partial class Extensions
             options.Value.CustomizeProblemDetails?.Invoke(context);
 
             response.ContentType = "application/problem+json";
-            return new(JsonSerializer.SerializeAsync(response.Body, problem, problem.GetType(), json.Value.SerializerOptions, context.HttpContext.RequestAborted));
+            // By its type info, which AddProblemDetails registers for every problem details type: no reflection.
+            return new(JsonSerializer.SerializeAsync(response.Body, problem, json.Value.SerializerOptions.GetTypeInfo(problem.GetType()), context.HttpContext.RequestAborted));
         }
     }
 

@@ -8,6 +8,10 @@ using StackExchange.Redis;
 
 namespace UserService.Infrastructure;
 
+/// <summary>Checks <see cref="RateLimitingOptions"/>' validation attributes, generated at build time rather than by reflection.</summary>
+[OptionsValidator]
+public sealed partial class RateLimitingOptionsValidator : IValidateOptions<RateLimitingOptions>;
+
 /// <summary>How many requests one caller may make per window, across every replica.</summary>
 public sealed class RateLimitingOptions
 {
@@ -18,7 +22,7 @@ public sealed class RateLimitingOptions
     public int PermitLimit { get; set; } = 100;
 
     /// <summary>The window the limit applies to.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    [TimeSpanRange("00:00:00.001", "1.00:00:00")]
     public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How finely a replica's own window slides, while it counts on its own because the store is away.</summary>
@@ -30,7 +34,7 @@ public sealed class RateLimitingOptions
     /// own for a second. A slice takes a millisecond or two to grant; one that takes longer is not worth the
     /// request's time.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    [TimeSpanRange("00:00:00.001", "00:00:10")]
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 }
 
@@ -46,8 +50,8 @@ public static class CallerRateLimits
     {
         builder.Services.AddOptions<RateLimitingOptions>()
             .BindConfiguration(RateLimitingOptions.SectionName)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RateLimitingOptions>, RateLimitingOptionsValidator>();
 
         // The service defaults place the limiter after authentication; this is the limit it applies.
         builder.Services.AddOptions<RateLimiterOptions>()

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Security.Claims;
+using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
@@ -138,7 +139,7 @@ public static class UsersApi
         return TypedResults.Ok(Answer(user, response));
     }
 
-    public static async Task<Results<CreatedAtRoute<UserResponse>, ProblemHttpResult>> CreateUser(
+    public static async Task<Results<Created<UserResponse>, ProblemHttpResult>> CreateUser(
         UserRequest request,
         [FromHeader(Name = IdempotencyKeyHeader),
             Description("Makes a retry safe: the first outcome of a create with this key is kept for 24 hours, and the same request sent " +
@@ -157,8 +158,11 @@ public static class UsersApi
         return result.Outcome switch
         {
             // A replay answers as the first attempt did; that attempt already counted, logged and evicted.
-            WriteOutcome.Done => TypedResults.CreatedAtRoute(
-                Answer(result.Replayed ? result.User! : writes.Created(result.User!), response), nameof(GetUser), new { id = result.User!.Id }),
+            // The new user's absolute URL, as link generation would build it, without its reflection over route values.
+            WriteOutcome.Done => TypedResults.Created(
+                UriHelper.BuildAbsolute(response.HttpContext.Request.Scheme, response.HttpContext.Request.Host, response.HttpContext.Request.PathBase,
+                    string.Create(CultureInfo.InvariantCulture, $"/api/users/{result.User!.Id}")),
+                Answer(result.Replayed ? result.User! : writes.Created(result.User!), response)),
             _ => writes.Refused(id: null, result.Outcome),
         };
     }

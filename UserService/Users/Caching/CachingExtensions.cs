@@ -20,8 +20,8 @@ public static class CachingExtensions
     {
         builder.Services.AddOptions<CachingOptions>()
             .BindConfiguration(CachingOptions.SectionName)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<CachingOptions>, CachingOptionsValidator>();
 
         builder.Services.AddStackExchangeRedisOutputCache(_ => { });
         builder.Services.AddOptions<RedisOutputCacheOptions>()
@@ -52,6 +52,10 @@ public static class CachingExtensions
         return builder;
     }
 }
+
+/// <summary>Checks <see cref="CachingOptions"/>' validation attributes, generated at build time rather than by reflection.</summary>
+[OptionsValidator]
+public sealed partial class CachingOptionsValidator : IValidateOptions<CachingOptions>;
 
 /// <summary>How much the output cache may hold.</summary>
 public sealed class CachingOptions

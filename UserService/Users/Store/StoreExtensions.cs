@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace UserService.Users.Store;
 
@@ -16,20 +17,20 @@ public static class StoreExtensions
         builder.Services.AddSingleton<UserStore>();
         builder.Services.AddOptions<StoreReplicationOptions>()
             .BindConfiguration(StoreReplicationOptions.SectionName)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<StoreReplicationOptions>, StoreReplicationOptionsValidator>();
         builder.Services.AddSingleton<StoreLayoutGate>();
         builder.Services.AddHealthChecks().AddCheck<StoreLayoutGate>("store-layout");
         builder.Services.AddOptions<StoreMigrationOptions>()
             .BindConfiguration(StoreMigrationOptions.SectionName)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<StoreMigrationOptions>, StoreMigrationOptionsValidator>();
         // Before the repair and the seed, which wait for it: its start opens the store to requests.
         builder.Services.AddHostedService<StoreMigration>();
         builder.Services.AddOptions<StoreRepairOptions>()
             .BindConfiguration(StoreRepairOptions.SectionName)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<StoreRepairOptions>, StoreRepairOptionsValidator>();
         builder.Services.AddHostedService<StoreRepair>();
 
         return builder;

@@ -23,6 +23,10 @@ public sealed class StoreLayoutGate : IHealthCheck
         Task.FromResult(IsOpen ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("The store's layout is not known to be current yet, or is being migrated."));
 }
 
+/// <summary>Checks <see cref="StoreMigrationOptions"/>' validation attributes, generated at build time rather than by reflection.</summary>
+[OptionsValidator]
+public sealed partial class StoreMigrationOptionsValidator : IValidateOptions<StoreMigrationOptions>;
+
 /// <summary>How a store written by an earlier version is moved to the current layout.</summary>
 public sealed class StoreMigrationOptions
 {
@@ -33,11 +37,11 @@ public sealed class StoreMigrationOptions
     public int BatchSize { get; set; } = 250;
 
     /// <summary>The pause after each step.</summary>
-    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    [TimeSpanRange("00:00:00", "00:00:10")]
     public TimeSpan Pause { get; set; } = TimeSpan.Zero;
 
     /// <summary>How long the migrating replica's lease lasts without being renewed.</summary>
-    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    [TimeSpanRange("00:00:01", "00:10:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(15);
 }
 

@@ -5,6 +5,10 @@ using UserService.Infrastructure;
 
 namespace UserService.Users.Store;
 
+/// <summary>Checks <see cref="StoreRepairOptions"/>' validation attributes, generated at build time rather than by reflection.</summary>
+[OptionsValidator]
+public sealed partial class StoreRepairOptionsValidator : IValidateOptions<StoreRepairOptions>;
+
 /// <summary>How the repair after a store restart runs.</summary>
 public sealed class StoreRepairOptions
 {
@@ -18,11 +22,11 @@ public sealed class StoreRepairOptions
     public int BatchSize { get; set; } = UserStore.DefaultRepairBatch;
 
     /// <summary>The pause after each step, which leaves the store to the requests.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    [TimeSpanRange("00:00:00", "00:00:10")]
     public TimeSpan Pause { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>How long the repairing replica's lease lasts without being renewed.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    [TimeSpanRange("00:00:01", "00:10:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(15);
 }
 

@@ -1,8 +1,13 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using UserService.Infrastructure;
 
 namespace UserService.Users.Store;
+
+/// <summary>Checks <see cref="StoreReplicationOptions"/>' validation attributes, generated at build time rather than by reflection.</summary>
+[OptionsValidator]
+public sealed partial class StoreReplicationOptionsValidator : IValidateOptions<StoreReplicationOptions>;
 
 /// <summary>How many store replicas must have a write before the service acknowledges it.</summary>
 public sealed class StoreReplicationOptions
@@ -18,7 +23,7 @@ public sealed class StoreReplicationOptions
     public int Acks { get; set; }
 
     /// <summary>How long a write waits for its replicas before it answers 503: well under the 2 s a caller waits at most.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:01")]
+    [TimeSpanRange("00:00:00.010", "00:00:01")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMilliseconds(500);
 }
 
