@@ -9,6 +9,9 @@ namespace UserService.Infrastructure;
 public sealed class StoreUnavailableException(bool mayHaveApplied, TimeSpan? retryAfter, Exception? cause = null)
     : Exception("The user store is unavailable.", cause)
 {
+    /// <summary>The member of a write's 503 that says whether it was applied: <c>not-applied</c> or <c>unknown</c>.</summary>
+    public const string OutcomeMember = "outcome";
+
     public bool MayHaveApplied { get; } = mayHaveApplied;
 
     /// <summary>When the breaker closes again, where it is open.</summary>

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OpenApi;
 using UserService.Infrastructure;
-using UserService.Users.Store;
 
 namespace UserService.OpenApi;
 
@@ -37,7 +36,7 @@ internal static class SharedResponses
             (HeaderNames.RetryAfter, retryAfter));
         if (write)
         {
-            Extend(responses, StatusCodes.Status503ServiceUnavailable, document, StoreResilience.OutcomeMember,
+            Extend(responses, StatusCodes.Status503ServiceUnavailable, document, StoreUnavailableException.OutcomeMember,
                 new OpenApiSchema { Type = JsonSchemaType.String, Enum = [JsonValue.Create("not-applied"), JsonValue.Create("unknown")] });
         }
 

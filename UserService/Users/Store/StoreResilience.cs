@@ -13,9 +13,6 @@ namespace UserService.Users.Store;
 /// </summary>
 public static class StoreResilience
 {
-    /// <summary>The member of a write's 503 that says whether it was applied: <c>not-applied</c> or <c>unknown</c>.</summary>
-    public const string OutcomeMember = "outcome";
-
     /// <summary>How long a store call may take before it counts as failed: under the 2 s a caller waits at most.</summary>
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromMilliseconds(1500);
 
@@ -88,7 +85,7 @@ public static class StoreResilience
             // What a client retrying a write needs to know: whether the first attempt may have landed.
             if (write)
             {
-                problem.ProblemDetails.Extensions[OutcomeMember] = unavailable.MayHaveApplied ? "unknown" : "not-applied";
+                problem.ProblemDetails.Extensions[StoreUnavailableException.OutcomeMember] = unavailable.MayHaveApplied ? "unknown" : "not-applied";
             }
 
             return await problems.TryWriteAsync(problem);
