@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using History;
 using UserService.Tests.Infrastructure;
 
@@ -43,7 +44,20 @@ public sealed class HistoryTests
 
     private static async Task RunAndCheckAsync(RunningAppHost host, IEnumerable<Fault> faults)
     {
-        var verdict = await HistoryRun.RunAsync(host.CreateApiClient, faults, Quiet, cancellationToken: Cancellation);
+        var historyFile = Path.Combine(Path.GetTempPath(), $"userservice-history-{Guid.NewGuid():N}.txt");
+        try
+        {
+            await RunAndCheckAsync(host, faults, historyFile);
+        }
+        finally
+        {
+            File.Delete(historyFile);
+        }
+    }
+
+    private static async Task RunAndCheckAsync(RunningAppHost host, IEnumerable<Fault> faults, string historyFile)
+    {
+        var verdict = await HistoryRun.RunAsync(host.CreateApiClient, faults, Quiet, historyFile: historyFile, cancellationToken: Cancellation);
 
         TestContext.Current.SendDiagnosticMessage(verdict.ToString());
         if (Environment.GetEnvironmentVariable(ReportVariable) is { Length: > 0 } report)
@@ -53,7 +67,28 @@ public sealed class HistoryTests
 
         Assert.True(verdict.Faults.Values.Sum() >= 6, verdict.ToString());
         Assert.True(verdict.AcknowledgedWrites >= 100, verdict.ToString());
-        Assert.True(verdict.Holds, verdict.ToString());
+        Assert.True(verdict.Holds, verdict + Trail(verdict, historyFile, host.Logs.Lines));
         await StoreInvariants.AssertConsistentAsync(await host.CacheConnectionStringAsync());
+    }
+
+    /// <summary>
+    /// For a verdict that found a violation: every request and answer that names a user its examples name,
+    /// and what the services logged of those users, so that a failure in CI can be read from its log alone.
+    /// </summary>
+    private static string Trail(Verdict verdict, string historyFile, IEnumerable<string> logs)
+    {
+        if (verdict.Holds || !File.Exists(historyFile))
+        {
+            return "";
+        }
+
+        var ids = verdict.Violations.Values.SelectMany(violation => violation.Examples)
+            .SelectMany(example => Regex.Matches(example, @"user (\d+)").Select(match => match.Groups[1].Value))
+            .Distinct().Take(3).ToList();
+        var history = File.ReadLines(historyFile)
+            .Where(line => ids.Any(id => line.Contains($"id={id} ", StringComparison.Ordinal) || line.Contains($"[{id} ", StringComparison.Ordinal) || line.Contains($"; {id} ", StringComparison.Ordinal)))
+            .Take(80);
+        var logged = logs.Where(line => ids.Any(id => line.Contains($"user {id}", StringComparison.Ordinal)) || line.Contains("repair", StringComparison.OrdinalIgnoreCase)).Take(40);
+        return $"\nThe history of users {string.Join(", ", ids)}:\n{string.Join("\n", history)}\nWhat the services logged of them, and of the repair:\n{string.Join("\n", logged)}";
     }
 }
