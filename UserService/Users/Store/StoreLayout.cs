@@ -110,13 +110,10 @@ public static partial class StoreLayout
     /// <inheritdoc cref="UsernameClaims"/>
     public const string EmailClaims = "users:email:*";
 
-    // The store's clock, as every script that compares a claim's time with it reads it (see Claim).
-    private const string Now = Claim.Lua;
-
     // A document written by a write whose claims are older than @deadline milliseconds, or stamped as far
-    // ahead of this node's clock, could land after a takeover of those claims: the store refuses it, and the
-    // write claims again.
-    private const string Late = Now +
+    // ahead of this node's clock (read as Claim.Lua's now() reads it), could land after a takeover of those
+    // claims: the store refuses it, and the write claims again.
+    private const string Late = Claim.Lua +
         """
         local function late()
             return tonumber(@claimedAt) > 0 and math.abs(now() - tonumber(@claimedAt)) > tonumber(@deadline)
