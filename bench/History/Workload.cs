@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
@@ -58,12 +57,13 @@ public sealed class Workload
     /// <summary>Every user the service lists once the faults are healed, read page by page through 503s.</summary>
     public async Task<IReadOnlyList<Observed>> FinalStateAsync(TimeSpan timeout)
     {
-        using var http = Prepare(createClient());
+        using var http = new WorkloadClient(createClient, options.RequestTimeout);
         var deadline = clock.Elapsed + timeout;
         var users = new List<Observed>();
         for (var after = 0L; ;)
         {
-            using var response = await http.GetAsync($"/api/users?after={after}&limit=1000");
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/users?after={after}&limit=1000");
+            using var response = await http.SendAsync(request);
             if ((int)response.StatusCode == 503 && clock.Elapsed < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500));
@@ -85,7 +85,7 @@ public sealed class Workload
 
     private async Task ClientAsync(int client, CancellationToken stop)
     {
-        using var http = Prepare(createClient());
+        using var http = new WorkloadClient(createClient, options.RequestTimeout);
         var random = new Random(client * 7919 + Environment.TickCount);
         while (!stop.IsCancellationRequested)
         {
@@ -117,7 +117,7 @@ public sealed class Workload
         }
     }
 
-    private async Task CreateAsync(HttpClient http, int client, Random random)
+    private async Task CreateAsync(WorkloadClient http, int client, Random random)
     {
         var (username, email, token) = Fields(random);
         var key = random.Next(2) == 0 ? Guid.NewGuid().ToString() : null;
@@ -126,7 +126,7 @@ public sealed class Workload
             username: username, email: email, token: token), retried => key is not null || retried.Outcome == "not-applied");
     }
 
-    private async Task ReplaceAsync(HttpClient http, int client, Random random, long id)
+    private async Task ReplaceAsync(WorkloadClient http, int client, Random random, long id)
     {
         var (username, email, token) = Fields(random);
         var ifMatch = random.Next(2) == 0 ? known.GetValueOrDefault(id) : null;
@@ -135,7 +135,7 @@ public sealed class Workload
             userId: id, username: username, email: email, token: token), _ => true);
     }
 
-    private async Task DeleteAsync(HttpClient http, int client, Random random, long id)
+    private async Task DeleteAsync(WorkloadClient http, int client, Random random, long id)
     {
         var ifMatch = random.Next(2) == 0 ? known.GetValueOrDefault(id) : null;
         await RetryAsync(() => SendAsync(http, client, logical: 0, OperationKind.Delete, HttpMethod.Delete, $"/api/users/{id}", ifMatch: ifMatch, userId: id), _ => true);
@@ -162,14 +162,14 @@ public sealed class Workload
         }
     }
 
-    private async Task ReadAsync(HttpClient http, int client, OperationKind kind, HttpMethod method, string path, long? userId = null, string? username = null)
+    private async Task ReadAsync(WorkloadClient http, int client, OperationKind kind, HttpMethod method, string path, long? userId = null, string? username = null)
     {
         var (operation, _) = await SendAsync(http, client, Next(), kind, method, path, userId: userId, username: username);
         history.Enqueue(operation);
     }
 
     private async Task<(Operation Operation, TimeSpan RetryAfter)> SendAsync(
-        HttpClient http, int client, long logical, OperationKind kind, HttpMethod method, string path,
+        WorkloadClient http, int client, long logical, OperationKind kind, HttpMethod method, string path,
         string? body = null, string? key = null, string? ifMatch = null, long? userId = null, string? username = null, string? email = null, string? token = null)
     {
         using var request = new HttpRequestMessage(method, path);
@@ -241,13 +241,6 @@ public sealed class Workload
             Seen = seen,
         };
         return (operation, retryAfter);
-    }
-
-    private HttpClient Prepare(HttpClient http)
-    {
-        http.Timeout = options.RequestTimeout;
-        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        return http;
     }
 
     private long Next() => Interlocked.Increment(ref logical);
