@@ -7,7 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddRequestLimits();
 builder.AddCallerRateLimits();
-builder.AddApiDocument();
+builder.AddApiDocument(UsersApi.DocumentTag);
 builder.AddUsers();
 
 var app = builder.Build();

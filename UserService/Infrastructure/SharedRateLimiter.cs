@@ -142,13 +142,8 @@ internal sealed class SharedRateLimiter(
     private Task<long> TakeSliceAsync(long current) => SliceSource?.Invoke(current) ?? TakeSliceFromStoreAsync(current);
 
     private async Task<long> TakeSliceFromStoreAsync(long current) =>
-        (long)await redis.GetDatabase().ScriptEvaluateAsync(TakePermits, new
-        {
-            counter = RateLimitWindow(caller, current),
-            slice,
-            limit = (long)limits.PermitLimit,
-            ttl = (long)limits.Window.TotalMilliseconds + 1000,
-        });
+        (long)await redis.GetDatabase().ScriptEvaluateAsync(TakePermits,
+            [RateLimitWindow(caller, current)], [slice, limits.PermitLimit, (long)limits.Window.TotalMilliseconds + 1000]);
 
     private long CurrentWindow() => clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)limits.Window.TotalMilliseconds;
 
@@ -183,18 +178,20 @@ internal sealed class SharedRateLimiter(
     }
 
     /// <summary>
-    /// Grants up to <c>@slice</c> of a caller's <c>@limit</c> permits in one window, as many as are left;
-    /// answers how many it granted. The counter expires shortly after its window.
+    /// Grants up to a slice of a caller's permits in one window, as many as are left under the limit; answers
+    /// how many it granted. The counter expires shortly after its window.
     /// </summary>
-    private static readonly LuaScript TakePermits = LuaScript.Prepare(
+    private const string TakePermits =
         """
-        local used = tonumber(redis.call('GET', @counter) or '0')
-        local granted = math.min(tonumber(@slice), tonumber(@limit) - used)
+        local counter = KEYS[1]
+        local slice, limit, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+        local used = tonumber(redis.call('GET', counter) or '0')
+        local granted = math.min(slice, limit - used)
         if granted <= 0 then return 0 end
-        redis.call('INCRBY', @counter, granted)
-        redis.call('PEXPIRE', @counter, @ttl)
+        redis.call('INCRBY', counter, granted)
+        redis.call('PEXPIRE', counter, ttl)
         return granted
-        """);
+        """;
 
     /// <summary>The count of permits granted to <paramref name="caller"/> in the rate-limit window numbered <paramref name="window"/>.</summary>
     private static RedisKey RateLimitWindow(string caller, long window) => $"users:rate:{caller}:{window}";

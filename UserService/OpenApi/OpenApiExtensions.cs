@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
-using UserService.Users;
 
 namespace UserService.OpenApi;
 
@@ -13,7 +12,8 @@ public static class OpenApiExtensions
 {
     private const string SchemeName = "Bearer";
 
-    public static IHostApplicationBuilder AddApiDocument(this IHostApplicationBuilder builder)
+    /// <summary>Adds the document, with a description for each of <paramref name="tags"/>, the groups its operations are in.</summary>
+    public static IHostApplicationBuilder AddApiDocument(this IHostApplicationBuilder builder, params IEnumerable<ApiTag> tags)
     {
         builder.Services.AddOpenApi(options =>
         {
@@ -40,7 +40,7 @@ public static class OpenApiExtensions
                 // Paths are relative to wherever the document is served from: the address a request
                 // arrived on is an internal one behind a proxy.
                 document.Servers = [new OpenApiServer { Url = "/", Description = "The service that serves this document." }];
-                document.Tags = new HashSet<OpenApiTag> { new() { Name = UsersApi.Tag, Description = "The users of the service: read with users:read, write with users:write." } };
+                document.Tags = new HashSet<OpenApiTag>(tags.Select(tag => new OpenApiTag { Name = tag.Name, Description = tag.Description }));
                 return Task.CompletedTask;
             });
 
@@ -76,3 +76,6 @@ public static class OpenApiExtensions
         return app;
     }
 }
+
+/// <summary>A group of operations in the document: the tag its endpoints carry, and what the group is.</summary>
+public sealed record ApiTag(string Name, string Description);

@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
-using UserService.Users;
 
 namespace UserService.OpenApi;
 
@@ -31,11 +30,17 @@ internal static class ValidationSchemas
             schema.MinLength = Math.Max(1, schema.MinLength ?? 0);
         }
 
-        if (attributes.IsDefined(typeof(MailboxAttribute), inherit: true))
+        if (attributes.GetCustomAttributes(inherit: true).OfType<ISchemaFormat>().FirstOrDefault() is { } format)
         {
-            schema.Format = "email";
+            schema.Format = format.Format;
         }
 
         return Task.CompletedTask;
     }
+}
+
+/// <summary>A validation attribute whose values have a format that JSON Schema names (<c>format</c>), such as <c>email</c>.</summary>
+public interface ISchemaFormat
+{
+    string Format { get; }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
+using UserService.OpenApi;
 
 namespace UserService.Users;
 
@@ -90,4 +91,7 @@ public sealed class TextLengthAttribute(int maximumLength) : StringLengthAttribu
 /// <c>email</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
-public sealed class MailboxAttribute() : RegularExpressionAttribute(UserRules.EmailPattern);
+public sealed class MailboxAttribute() : RegularExpressionAttribute(UserRules.EmailPattern), ISchemaFormat
+{
+    public string Format => "email";
+}

@@ -18,6 +18,26 @@ public sealed class ApiDocument(JsonNode document)
         from operation in path.Value!.AsObject()
         select ((string)operation.Value!["operationId"]!, operation.Key, path.Key);
 
+    /// <summary>Every tag an operation carries, with the description the document's tag list gives it (null for none).</summary>
+    public IEnumerable<(string Tag, string? Description)> Tags =>
+        from path in document["paths"]!.AsObject()
+        from operation in path.Value!.AsObject()
+        from tag in operation.Value!["tags"]?.AsArray() ?? []
+        let name = (string)tag!
+        select (name, (string?)(document["tags"]?.AsArray() ?? []).FirstOrDefault(described => (string?)described!["name"] == name)?["description"]);
+
+    /// <summary>The <c>format</c> the document gives <paramref name="member"/> of <paramref name="operationId"/>'s JSON body, if any.</summary>
+    public string? BodyMemberFormat(string operationId, string member)
+    {
+        var schema = Operation(operationId)["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        if ((string?)schema["$ref"] is { } reference)
+        {
+            schema = document["components"]!["schemas"]![reference["#/components/schemas/".Length..]]!;
+        }
+
+        return (string?)schema["properties"]![member]!["format"];
+    }
+
     /// <summary>The statuses <paramref name="operationId"/> documents.</summary>
     public IEnumerable<string> StatusesOf(string operationId) => Responses(operationId).Select(response => response.Key);
 

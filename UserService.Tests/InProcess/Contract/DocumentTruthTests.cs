@@ -16,6 +16,25 @@ public sealed class DocumentTruthTests(ContractServices services) : IClassFixtur
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Theory]
+    [InlineData("CreateUser")]
+    [InlineData("UpdateUser")]
+    public async Task EmailThatTheServiceValidatesAsAMailboxIsDocumentedWithTheEmailFormat(string operationId)
+    {
+        var document = await services.DocumentAsync();
+
+        Assert.Equal("email", document.BodyMemberFormat(operationId, "email"));
+    }
+
+    [Fact]
+    public async Task EveryTagAnOperationCarriesIsDescribed()
+    {
+        var document = await services.DocumentAsync();
+
+        Assert.NotEmpty(document.Tags);
+        Assert.All(document.Tags, tag => Assert.False(string.IsNullOrWhiteSpace(tag.Description), $"The tag {tag.Tag} has no description."));
+    }
+
+    [Theory]
     [InlineData(100, true)]
     [InlineData(101, false)]
     public async Task DisplayNameLengthIsCountedInCharactersAsTheDocumentCountsThem(int emoji, bool fits)

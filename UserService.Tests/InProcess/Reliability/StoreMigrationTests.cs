@@ -117,21 +117,7 @@ public sealed class StoreMigrationTests(GarnetStoreServer store, RedisStoreServe
         for (var id = 1; id <= Moved; id++)
         {
             var user = StoreSeed.User(id);
-            await database.ScriptEvaluateAsync(LegacyLayout.MoveUser, new
-            {
-                oldData = LegacyLayout.Data,
-                byUsername = LegacyLayout.ByUsername,
-                byEmail = LegacyLayout.ByEmail,
-                username = user.Username,
-                email = user.Email,
-                data = StoreLayout.Data(StoreLayout.BucketOf(id)),
-                order = StoreLayout.Order(StoreLayout.BucketOf(id)),
-                quarantine = StoreLayout.Quarantine(StoreLayout.BucketOf(id)),
-                usernameClaim = StoreLayout.UsernameClaim(user.Username),
-                emailClaim = StoreLayout.EmailClaim(user.Email),
-                id = (long)id,
-                expected = (RedisValue)StoreSeed.Document(user),
-            });
+            await LegacyLayout.MoveUserAsync(database, id, StoreSeed.Document(user), user.Username, user.Email);
         }
 
         await using var replica = Replica(factory, batch: 500, pause: TimeSpan.Zero);

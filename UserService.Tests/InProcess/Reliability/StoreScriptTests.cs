@@ -26,8 +26,8 @@ public abstract class StoreScriptTests(UserServiceFactory factory)
         var late = await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database) + direction * (Deadline + 1_000));
         var inTime = await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database));
 
-        Assert.Equal(nameof(StoreLayout.ScriptAnswer.Late), late);
-        Assert.Equal(nameof(StoreLayout.ScriptAnswer.Applied), inTime);
+        Assert.Equal(StoreLayout.ScriptAnswer.Late, late);
+        Assert.Equal(StoreLayout.ScriptAnswer.Applied, inTime);
     }
 
     [Fact]
@@ -40,19 +40,11 @@ public abstract class StoreScriptTests(UserServiceFactory factory)
 
         var again = await InsertAsync(database, id, claimedAt: await StoreTimeAsync(database));
 
-        Assert.Equal(nameof(StoreLayout.ScriptAnswer.IdTaken), again);
+        Assert.Equal(StoreLayout.ScriptAnswer.IdTaken, again);
     }
 
-    private static async Task<string?> InsertAsync(IDatabase database, long id, long claimedAt) =>
-        (string?)await database.ScriptEvaluateAsync(StoreLayout.Insert, new
-        {
-            data = StoreLayout.DataOf(id),
-            order = StoreLayout.Order(StoreLayout.BucketOf(id)),
-            id,
-            document = StoreSeed.Document(StoreSeed.User(id)),
-            claimedAt,
-            deadline = Deadline,
-        });
+    private static async Task<StoreLayout.ScriptAnswer> InsertAsync(IDatabase database, long id, long claimedAt) =>
+        (await StoreLayout.InsertAsync(database, id, StoreSeed.Document(StoreSeed.User(id)), claimedAt)).Answer;
 
     /// <summary>The store's clock in milliseconds, as its scripts read it.</summary>
     private static async Task<long> StoreTimeAsync(IDatabase database)

@@ -61,13 +61,8 @@ internal sealed class BoundedOutputCacheStore(
     private async Task<bool> TryCountAsync(long bytes)
     {
         var window = clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)Window.TotalMilliseconds;
-        return (long)await redis.GetDatabase().ScriptEvaluateAsync(CountCachedBytes, new
-        {
-            counter = CachedBytesWindow(window),
-            bytes,
-            max = options.Value.MaxBytesPerWindow,
-            ttl = (long)(2 * Window).TotalMilliseconds,
-        }) == 1;
+        return (long)await redis.GetDatabase().ScriptEvaluateAsync(CountCachedBytes,
+            [CachedBytesWindow(window)], [bytes, options.Value.MaxBytesPerWindow, (long)(2 * Window).TotalMilliseconds]) == 1;
     }
 
     public async ValueTask EvictByTagAsync(string tag, CancellationToken cancellationToken) =>
@@ -78,17 +73,20 @@ internal sealed class BoundedOutputCacheStore(
         });
 
     /// <summary>
-    /// Adds <c>@bytes</c> to what the output cache kept in its window, unless that would pass <c>@max</c>;
-    /// answers 1 when it counted them, 0 when the window is full. The counter outlives the window's answers.
+    /// Adds an answer's bytes to what the output cache kept in its window, unless that would pass the most a
+    /// window may keep; answers 1 when it counted them, 0 when the window is full. The counter outlives the
+    /// window's answers.
     /// </summary>
-    private static readonly LuaScript CountCachedBytes = LuaScript.Prepare(
+    private const string CountCachedBytes =
         """
-        local kept = tonumber(redis.call('GET', @counter) or '0')
-        if kept + tonumber(@bytes) > tonumber(@max) then return 0 end
-        redis.call('INCRBY', @counter, @bytes)
-        redis.call('PEXPIRE', @counter, @ttl)
+        local counter = KEYS[1]
+        local bytes, max, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+        local kept = tonumber(redis.call('GET', counter) or '0')
+        if kept + bytes > max then return 0 end
+        redis.call('INCRBY', counter, bytes)
+        redis.call('PEXPIRE', counter, ttl)
         return 1
-        """);
+        """;
 
     /// <summary>How many bytes of answers the output cache kept in the window numbered <paramref name="window"/>.</summary>
     private static RedisKey CachedBytesWindow(long window) => $"users:cache:bytes:{window}";

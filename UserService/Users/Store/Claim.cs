@@ -55,58 +55,76 @@ public readonly record struct Claim(long Id, long At, string Value)
         """;
 
     /// <summary>
-    /// Claims <c>@claim</c> for user <c>@id</c> when it is free or already the user's own. Answers
-    /// <c>{ 'Claimed', at, previous }</c>, with the value it replaced (empty for none); otherwise
-    /// <c>{ 'Held', current, age }</c>: another user's claim, and how old it is in milliseconds (negative when
-    /// it was stamped ahead of this node's clock).
+    /// Claims <paramref name="key"/> for user <paramref name="id"/> when it is free or already the user's own.
+    /// Answers <see cref="StoreLayout.ScriptAnswer.Claimed"/> with the store time it set and the value it
+    /// replaced (empty for none); otherwise <see cref="StoreLayout.ScriptAnswer.Held"/>: another user's claim, and
+    /// how old it is in milliseconds (negative when it was stamped ahead of this node's clock).
     /// </summary>
-    public static readonly LuaScript Set = LuaScript.Prepare(Lua +
+    public static Task<StoreLayout.ScriptReply> SetAsync(IDatabase database, RedisKey key, long id, string token) =>
+        database.RunAsync(SetScript, [key], [id, token]);
+
+    private const string SetScript = Lua +
         """
+        local key, id, token = KEYS[1], ARGV[1], ARGV[2]
         local at = now()
-        local current = redis.call('GET', @claim)
-        if current and owner(current) ~= @id then return { 'Held', current, tostring(age(current)) } end
-        redis.call('SET', @claim, claim(@id, at, @token))
+        local current = redis.call('GET', key)
+        if current and owner(current) ~= id then return { 'Held', current, tostring(age(current)) } end
+        redis.call('SET', key, claim(id, at, token))
         return { 'Claimed', tostring(at), current or '' }
-        """);
+        """;
 
     /// <summary>
-    /// Takes over <c>@claim</c> for user <c>@id</c> if it is still <c>@seen</c> and at least <c>@grace</c>
-    /// milliseconds old, or stamped as far ahead: the caller found that its user does not hold the value.
-    /// Answers as <see cref="Set"/>.
+    /// Takes <paramref name="key"/> over for user <paramref name="id"/> if it is still <paramref name="seen"/>
+    /// and at least <see cref="StoreLayout.ClaimGrace"/> old, or stamped as far ahead: the caller found that its
+    /// user does not hold the value. Answers as <see cref="SetAsync"/>.
     /// </summary>
-    public static readonly LuaScript TakeOver = LuaScript.Prepare(Lua +
+    public static Task<StoreLayout.ScriptReply> TakeOverAsync(IDatabase database, RedisKey key, long id, string token, string seen) =>
+        database.RunAsync(TakeOverScript, [key], [id, token, seen, (long)StoreLayout.ClaimGrace.TotalMilliseconds]);
+
+    private const string TakeOverScript = Lua +
         """
+        local key, id, token, seen, grace = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
         local at = now()
-        local current = redis.call('GET', @claim)
-        if current ~= @seen then return { 'Held', current or '', '0' } end
+        local current = redis.call('GET', key)
+        if current ~= seen then return { 'Held', current or '', '0' } end
         local old = age(current)
-        if math.abs(old) < tonumber(@grace) then return { 'Held', current, tostring(old) } end
-        redis.call('SET', @claim, claim(@id, at, @token))
+        if math.abs(old) < grace then return { 'Held', current, tostring(old) } end
+        redis.call('SET', key, claim(id, at, token))
         return { 'Claimed', tostring(at), current }
-        """);
+        """;
 
     /// <summary>
-    /// Removes <c>@claim</c> if it is still <c>@mine</c>: how a write that failed gives up a claim it made, and
-    /// how a write that succeeded gives up a value its user no longer holds. Answers 1 when it removed it.
+    /// Removes <paramref name="key"/> if it is still <paramref name="mine"/>: how a write that failed gives up a
+    /// claim it made, and how a write that succeeded gives up a value its user no longer holds. Answers
+    /// <see cref="StoreLayout.ScriptAnswer.Released"/>, or <see cref="StoreLayout.ScriptAnswer.Kept"/> for a
+    /// claim that changed since.
     /// </summary>
-    public static readonly LuaScript Release = LuaScript.Prepare(
+    public static Task<StoreLayout.ScriptReply> ReleaseAsync(IDatabase database, RedisKey key, string mine) =>
+        database.RunAsync(ReleaseScript, [key], [mine]);
+
+    private const string ReleaseScript =
         """
-        if redis.call('GET', @claim) ~= @mine then return 0 end
-        redis.call('DEL', @claim)
-        return 1
-        """);
+        local key, mine = KEYS[1], ARGV[1]
+        if redis.call('GET', key) ~= mine then return { 'Kept' } end
+        redis.call('DEL', key)
+        return { 'Released' }
+        """;
 
     /// <summary>
-    /// Removes <c>@claim</c> if it is still <c>@seen</c> and at least <c>@grace</c> milliseconds old, or stamped
-    /// as far ahead (see <see cref="StoreLayout.ClaimGrace"/>): the repair found that the user it names does
-    /// not hold the value, and a write still in flight would be younger. Answers 1 when it removed it.
+    /// Removes <paramref name="key"/> if it is still <paramref name="seen"/> and at least
+    /// <see cref="StoreLayout.ClaimGrace"/> old, or stamped as far ahead: the repair found that the user it names
+    /// does not hold the value, and a write still in flight would be younger. Answers as <see cref="ReleaseAsync"/>.
     /// </summary>
-    public static readonly LuaScript RemoveLeftover = LuaScript.Prepare(Lua +
+    public static Task<StoreLayout.ScriptReply> RemoveLeftoverAsync(IDatabase database, RedisKey key, RedisValue seen) =>
+        database.RunAsync(RemoveLeftoverScript, [key], [seen, (long)StoreLayout.ClaimGrace.TotalMilliseconds]);
+
+    private const string RemoveLeftoverScript = Lua +
         """
-        local current = redis.call('GET', @claim)
-        if current ~= @seen then return 0 end
-        if math.abs(age(current)) < tonumber(@grace) then return 0 end
-        redis.call('DEL', @claim)
-        return 1
-        """);
+        local key, seen, grace = KEYS[1], ARGV[1], tonumber(ARGV[2])
+        local current = redis.call('GET', key)
+        if current ~= seen then return { 'Kept' } end
+        if math.abs(age(current)) < grace then return { 'Kept' } end
+        redis.call('DEL', key)
+        return { 'Released' }
+        """;
 }

@@ -21,9 +21,6 @@ public sealed class StoreBreaker
     public const int MinimumThroughput = 4;
     public static readonly TimeSpan SamplingDuration = TimeSpan.FromSeconds(5);
 
-    /// <summary>The sampling duration is counted in this many slices, the oldest dropped as time moves on.</summary>
-    private const int Slices = 10;
-
     private const int Closed = 0;
     private const int Open = 1;
     private const int HalfOpen = 2;
@@ -31,9 +28,8 @@ public sealed class StoreBreaker
     private readonly TimeProvider clock;
     private readonly UsersTelemetry telemetry;
     private readonly ILogger<StoreBreaker> logger;
-    private readonly long sliceTicks;
+    private readonly BreakerWindow window;
     private readonly long breakTicks;
-    private readonly Slice[] slices = new Slice[Slices];
     private readonly Lock gate = new();
 
     private volatile int state = Closed;
@@ -44,9 +40,8 @@ public sealed class StoreBreaker
     public StoreBreaker(TimeProvider clock, UsersTelemetry telemetry, ILogger<StoreBreaker> logger)
     {
         (this.clock, this.telemetry, this.logger) = (clock, telemetry, logger);
-        sliceTicks = (long)(SamplingDuration.TotalSeconds * clock.TimestampFrequency / Slices);
+        window = new BreakerWindow(SamplingDuration, clock.TimestampFrequency);
         breakTicks = (long)(StoreResilience.BreakDuration.TotalSeconds * clock.TimestampFrequency);
-        Reset();
     }
 
     /// <summary>Whether the breaker lets calls through; false while open, and while a half-open trial is out.</summary>
@@ -170,7 +165,7 @@ public sealed class StoreBreaker
     {
         if (state == Closed)
         {
-            Interlocked.Increment(ref CurrentSlice(clock.GetTimestamp()).Successes);
+            window.Succeeded(clock.GetTimestamp());
             return;
         }
 
@@ -178,7 +173,7 @@ public sealed class StoreBreaker
         {
             if (state == HalfOpen)
             {
-                Reset();
+                window.Clear();
                 Interlocked.Exchange(ref blockedUntil, 0);
                 state = Closed;
                 logger.StoreBreakerClosed();
@@ -198,8 +193,8 @@ public sealed class StoreBreaker
                     Break(now, failures: 1, calls: 1);
                     break;
                 case Closed:
-                    Interlocked.Increment(ref CurrentSlice(now).Failures);
-                    var (failures, calls) = Sampled(now);
+                    window.Failed(now);
+                    var (failures, calls) = window.Sampled(now);
                     if (calls >= MinimumThroughput && failures >= FailureRatio * calls)
                     {
                         Break(now, failures, calls);
@@ -216,56 +211,5 @@ public sealed class StoreBreaker
         state = Open;
         telemetry.StoreBreakerOpened();
         logger.StoreBreakerOpened(failures, calls, StoreResilience.BreakDuration);
-    }
-
-    private (int Failures, int Calls) Sampled(long now)
-    {
-        var (oldest, failures, calls) = (now / sliceTicks - Slices + 1, 0, 0);
-        foreach (ref var slice in slices.AsSpan())
-        {
-            if (Volatile.Read(ref slice.Number) >= oldest)
-            {
-                failures += Volatile.Read(ref slice.Failures);
-                calls += Volatile.Read(ref slice.Failures) + Volatile.Read(ref slice.Successes);
-            }
-        }
-
-        return (failures, calls);
-    }
-
-    /// <summary>The slice that counts calls ending at <paramref name="now"/>, emptied first if it last counted an older one.</summary>
-    private ref Slice CurrentSlice(long now)
-    {
-        var number = now / sliceTicks;
-        ref var slice = ref slices[(int)(number % Slices)];
-        if (Volatile.Read(ref slice.Number) != number)
-        {
-            lock (gate)
-            {
-                if (slice.Number != number)
-                {
-                    (slice.Successes, slice.Failures) = (0, 0);
-                    Volatile.Write(ref slice.Number, number);
-                }
-            }
-        }
-
-        return ref slice;
-    }
-
-    private void Reset()
-    {
-        foreach (ref var slice in slices.AsSpan())
-        {
-            (slice.Successes, slice.Failures) = (0, 0);
-            Volatile.Write(ref slice.Number, long.MinValue);
-        }
-    }
-
-    private struct Slice
-    {
-        public long Number;
-        public int Successes;
-        public int Failures;
     }
 }

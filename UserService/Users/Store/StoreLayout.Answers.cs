@@ -4,12 +4,12 @@ namespace UserService.Users.Store;
 
 public static partial class StoreLayout
 {
-    /// <summary>What a write script answers, by name: the scripts return these words.</summary>
+    /// <summary>What a store script answers, by name: every script returns one of these words first.</summary>
     public enum ScriptAnswer
     {
         Applied,
 
-        /// <summary>The document is no longer the one the write was based on.</summary>
+        /// <summary>The document is no longer the one the write was based on, or nothing needed changing.</summary>
         Changed,
 
         /// <summary>The user no longer exists.</summary>
@@ -27,22 +27,57 @@ public static partial class StoreLayout
         /// <summary>The idempotency key was first used for another request.</summary>
         KeyReused,
 
-        /// <summary>The idempotency key was used for this request before: its first answer follows.</summary>
+        /// <summary>The idempotency key was used for this request before: its first answer and document follow.</summary>
         Replayed,
 
-        /// <summary>An id for a create under an idempotency key: the id follows.</summary>
+        /// <summary>No outcome is kept for the create yet.</summary>
+        Pending,
+
+        /// <summary>An id for a create under an idempotency key: the id, and '1' if an earlier attempt reserved it, follow.</summary>
         Reserved,
 
         /// <summary>The claim is the write's now: the store time it was set at, and the value it replaced, follow.</summary>
         Claimed,
 
-        /// <summary>Another user's claim: its value, and its age in milliseconds, follow.</summary>
+        /// <summary>Another user's claim, or another replica's lease: the claim's value and age in milliseconds follow.</summary>
         Held,
+
+        /// <summary>The lease is this replica's.</summary>
+        Leased,
+
+        /// <summary>A claim or a lease given up, or a leftover claim removed.</summary>
+        Released,
+
+        /// <summary>A claim or a lease left as it is: it is no longer the one the caller saw.</summary>
+        Kept,
+
+        /// <summary>A document moved to its bucket's quarantine.</summary>
+        Quarantined,
+
+        /// <summary>A user of the layout before the buckets moved into its bucket.</summary>
+        Moved,
+
+        /// <summary>The store process's run id follows.</summary>
+        Running,
     }
 
-    /// <summary>Reads a script's answer; a word that is not a <see cref="ScriptAnswer"/> is a bug, not data.</summary>
-    public static ScriptAnswer AnswerOf(RedisResult result) =>
-        Enum.TryParse<ScriptAnswer>(result.ToString(), ignoreCase: false, out var answer) && answer.ToString() == result.ToString()
-            ? answer
-            : throw new InvalidOperationException($"A store script answered '{result}', which is not a {nameof(ScriptAnswer)}.");
+    /// <summary>A script's answer: its word, and what follows it.</summary>
+    public readonly record struct ScriptReply(ScriptAnswer Answer, RedisResult[] Values)
+    {
+        /// <summary>Reads <c>{ word, ... }</c>; a word that is not a <see cref="ScriptAnswer"/> is a bug, not data.</summary>
+        public static ScriptReply Of(RedisResult result)
+        {
+            var items = (RedisResult[])result!;
+            var word = items[0].ToString();
+            return Enum.TryParse<ScriptAnswer>(word, ignoreCase: false, out var answer) && answer.ToString() == word
+                ? new(answer, items[1..])
+                : throw new InvalidOperationException($"A store script answered '{word}', which is not a {nameof(ScriptAnswer)}.");
+        }
+
+        public RedisValue this[int index] => (RedisValue)Values[index];
+    }
+
+    /// <summary>Runs a store script: its keys as KEYS, which a cluster routes by, its values as ARGV, in the order its first lines name them.</summary>
+    internal static async Task<ScriptReply> RunAsync(this IDatabase database, string script, RedisKey[] keys, RedisValue[] values) =>
+        ScriptReply.Of(await database.ScriptEvaluateAsync(script, keys, values));
 }

@@ -3,8 +3,8 @@ using StackExchange.Redis;
 namespace UserService.Users.Store;
 
 /// <summary>
-/// The scripts that keep the store in shape (the repair's, and the quarantine), and the counters the
-/// service keeps beside the users: cached answers per window, and each caller's rate-limit permits.
+/// What keeps the store in shape: the repair's and the migration's records and leases, the store run the
+/// repair is for, and the scripts that put a bucket's order right and quarantine an unreadable document.
 /// </summary>
 public static partial class StoreLayout
 {
@@ -22,26 +22,46 @@ public static partial class StoreLayout
     /// The store process's run id, new each time it starts (empty if it does not say). Asked through a script
     /// because the client keeps INFO for connections allowed administrative commands, which the service's is not.
     /// </summary>
-    public static readonly LuaScript StoreRun = LuaScript.Prepare(
-        """
-        return string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or ''
-        """);
+    public static async Task<string> StoreRunAsync(IDatabase database) => RunOf(await database.RunAsync(StoreRunScript, [], []));
 
-    /// <summary>Takes the lease for <c>@owner</c>, or extends it if <c>@owner</c> holds it; answers 1 when held.</summary>
-    public static readonly LuaScript HoldLease = LuaScript.Prepare(
-        """
-        local holder = redis.call('GET', @lease)
-        if holder and holder ~= @owner then return 0 end
-        redis.call('SET', @lease, @owner, 'PX', @ttl)
-        return 1
-        """);
+    /// <inheritdoc cref="StoreRunAsync(IDatabase)"/>
+    public static async Task<string> StoreRunAsync(IServer primary) => RunOf(ScriptReply.Of(await primary.ExecuteAsync("EVAL", StoreRunScript, 0)));
 
-    /// <summary>Gives the lease up, if <c>@owner</c> still holds it.</summary>
-    public static readonly LuaScript ReleaseLease = LuaScript.Prepare(
+    private static string RunOf(ScriptReply reply) => (string?)reply[0] ?? "";
+
+    private const string StoreRunScript =
         """
-        if redis.call('GET', @lease) == @owner then redis.call('DEL', @lease) end
-        return 0
-        """);
+        return { 'Running', string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or '' }
+        """;
+
+    /// <summary>
+    /// Takes <paramref name="lease"/> for <paramref name="owner"/> for <paramref name="duration"/>, or extends it
+    /// if <paramref name="owner"/> holds it: <see cref="ScriptAnswer.Leased"/>, or <see cref="ScriptAnswer.Held"/>
+    /// by another.
+    /// </summary>
+    public static Task<ScriptReply> HoldLeaseAsync(IDatabase database, RedisKey lease, string owner, TimeSpan duration) =>
+        database.RunAsync(HoldLeaseScript, [lease], [owner, (long)duration.TotalMilliseconds]);
+
+    private const string HoldLeaseScript =
+        """
+        local lease, owner, ttl = KEYS[1], ARGV[1], ARGV[2]
+        local holder = redis.call('GET', lease)
+        if holder and holder ~= owner then return { 'Held' } end
+        redis.call('SET', lease, owner, 'PX', ttl)
+        return { 'Leased' }
+        """;
+
+    /// <summary>Gives <paramref name="lease"/> up, if <paramref name="owner"/> still holds it.</summary>
+    public static Task<ScriptReply> ReleaseLeaseAsync(IDatabase database, RedisKey lease, string owner) =>
+        database.RunAsync(ReleaseLeaseScript, [lease], [owner]);
+
+    private const string ReleaseLeaseScript =
+        """
+        local lease, owner = KEYS[1], ARGV[1]
+        if redis.call('GET', lease) ~= owner then return { 'Kept' } end
+        redis.call('DEL', lease)
+        return { 'Released' }
+        """;
 
     /// <summary>The migration's record, a hash: how many times it started (<c>runs</c>), users <c>moved</c> and <c>quarantined</c>.</summary>
     public static readonly RedisKey Migration = "users:migration";
@@ -50,34 +70,43 @@ public static partial class StoreLayout
     public static readonly RedisKey MigrationLease = "users:migration:lease";
 
     /// <summary>
-    /// Lists the user exactly when its document exists (ids are never reused). Answers 1 when it changed
-    /// the order.
+    /// Lists user <paramref name="id"/> of <paramref name="bucket"/> exactly when its document exists (ids are
+    /// never reused): <see cref="ScriptAnswer.Applied"/> when that changed the order, or else <see cref="ScriptAnswer.Kept"/>.
     /// </summary>
-    public static readonly LuaScript ReconcileOrder = LuaScript.Prepare(
+    public static Task<ScriptReply> ReconcileOrderAsync(IDatabase database, int bucket, long id) =>
+        database.RunAsync(ReconcileOrderScript, [Data(bucket), Order(bucket)], [id]);
+
+    private const string ReconcileOrderScript =
         """
-        local exists = redis.call('HEXISTS', @data, @id) == 1
-        local listed = redis.call('ZSCORE', @order, @id)
+        local data, order, id = KEYS[1], KEYS[2], ARGV[1]
+        local exists = redis.call('HEXISTS', data, id) == 1
+        local listed = redis.call('ZSCORE', order, id)
         if exists and not listed then
-            redis.call('ZADD', @order, @id, @id)
+            redis.call('ZADD', order, id, id)
         elseif listed and not exists then
-            redis.call('ZREM', @order, @id)
+            redis.call('ZREM', order, id)
         else
-            return 0
+            return { 'Kept' }
         end
-        return 1
-        """);
+        return { 'Applied' }
+        """;
 
     /// <summary>
-    /// Moves an unreadable document out of the users into its bucket's quarantine, if it is still the one the
-    /// repair found (<c>@expected</c>): a delete or a write that raced the repair wins. Answers 1 when it
-    /// moved it.
+    /// Moves the unreadable document of user <paramref name="id"/> out of the users into its bucket's
+    /// quarantine, if it is still the one the repair found (<paramref name="expected"/>): a delete or a write
+    /// that raced the repair wins. Answers <see cref="ScriptAnswer.Quarantined"/> or <see cref="ScriptAnswer.Changed"/>.
     /// </summary>
-    public static readonly LuaScript QuarantineDocument = LuaScript.Prepare(
+    public static Task<ScriptReply> QuarantineDocumentAsync(IDatabase database, long id, RedisValue expected) =>
+        database.RunAsync(QuarantineDocumentScript, [DataOf(id), Order(BucketOf(id)), Quarantine(BucketOf(id))], [id, expected]);
+
+    private const string QuarantineDocumentScript =
         """
-        if redis.call('HGET', @data, @id) ~= @expected then return 0 end
-        redis.call('HSET', @quarantine, @id, @expected)
-        redis.call('HDEL', @data, @id)
-        redis.call('ZREM', @order, @id)
-        return 1
-        """);
+        local data, order, quarantine = KEYS[1], KEYS[2], KEYS[3]
+        local id, expected = ARGV[1], ARGV[2]
+        if redis.call('HGET', data, id) ~= expected then return { 'Changed' } end
+        redis.call('HSET', quarantine, id, expected)
+        redis.call('HDEL', data, id)
+        redis.call('ZREM', order, id)
+        return { 'Quarantined' }
+        """;
 }

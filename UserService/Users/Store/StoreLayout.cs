@@ -110,56 +110,6 @@ public static partial class StoreLayout
     /// <inheritdoc cref="UsernameClaims"/>
     public const string EmailClaims = "users:email:*";
 
-    // A document written by a write whose claims are older than @deadline milliseconds, or stamped as far
-    // ahead of this node's clock (read as Claim.Lua's now() reads it), could land after a takeover of those
-    // claims: the store refuses it, and the write claims again.
-    private const string Late = Claim.Lua +
-        """
-        local function late()
-            return tonumber(@claimedAt) > 0 and math.abs(now() - tonumber(@claimedAt)) > tonumber(@deadline)
-        end
-
-        """;
-
-    // The create's document, shared by the scripts with and without an idempotency record. An id already in
-    // use means the counter went back (a store that lost its last writes): the write takes another.
-    private const string InsertFunction = Late +
-        """
-        local function insert()
-            if late() then return 'Late' end
-            if redis.call('HEXISTS', @data, @id) == 1 then return 'IdTaken' end
-            redis.call('ZADD', @order, @id, @id)
-            redis.call('HSET', @data, @id, @document)
-            return 'Applied'
-        end
-
-        """;
-
-    /// <summary>Writes a new user's document, once its claims are held; answers a <see cref="ScriptAnswer"/>.</summary>
-    public static readonly LuaScript Insert = LuaScript.Prepare(InsertFunction + "return insert()");
-
-    /// <summary>Replaces the document if it is still <c>@expected</c>; answers a <see cref="ScriptAnswer"/>.</summary>
-    public static readonly LuaScript Replace = LuaScript.Prepare(Late +
-        """
-        local current = redis.call('HGET', @data, @id)
-        if not current then return 'Gone' end
-        if current ~= @expected then return 'Changed' end
-        if late() then return 'Late' end
-        redis.call('HSET', @data, @id, @document)
-        return 'Applied'
-        """);
-
-    /// <summary>Deletes the user if its document is still <c>@expected</c>; answers a <see cref="ScriptAnswer"/>.</summary>
-    public static readonly LuaScript Remove = LuaScript.Prepare(
-        """
-        local current = redis.call('HGET', @data, @id)
-        if not current then return 'Gone' end
-        if current ~= @expected then return 'Changed' end
-        redis.call('HDEL', @data, @id)
-        redis.call('ZREM', @order, @id)
-        return 'Applied'
-        """);
-
     /// <summary>
     /// Up to <paramref name="count"/> users with an id above <paramref name="after"/>, in id order, as id and
     /// document (null where the user went between the two reads), and whether more follow. Every bucket is

@@ -15,8 +15,8 @@ internal sealed class StoreLease(RedisKey key, TimeSpan duration)
 
     /// <summary>Takes the lease, or renews it if this replica holds it; false when another replica does.</summary>
     public async Task<bool> HoldAsync(IDatabase database) =>
-        (int)await database.ScriptEvaluateAsync(StoreLayout.HoldLease, new { lease = key, owner = Owner, ttl = (long)duration.TotalMilliseconds }) == 1;
+        (await StoreLayout.HoldLeaseAsync(database, key, Owner, duration)).Answer == StoreLayout.ScriptAnswer.Leased;
 
     /// <summary>Gives the lease up, if this replica still holds it.</summary>
-    public Task ReleaseAsync(IDatabase database) => database.ScriptEvaluateAsync(StoreLayout.ReleaseLease, new { lease = key, owner = Owner });
+    public Task ReleaseAsync(IDatabase database) => StoreLayout.ReleaseLeaseAsync(database, key, Owner);
 }

@@ -163,8 +163,8 @@ internal sealed class StoreRepair(
         var primaries = redis.GetServers().Where(server => server.ServerType == ServerType.Cluster && server.IsConnected && !server.IsReplica)
             .OrderBy(server => server.EndPoint.ToString(), StringComparer.Ordinal).ToList();
         var runs = primaries.Count == 0
-            ? [(string?)await redis.GetDatabase().ScriptEvaluateAsync(StoreLayout.StoreRun)]
-            : await Task.WhenAll(primaries.Select(async primary => (string?)await primary.ExecuteAsync("EVAL", StoreLayout.StoreRun.ExecutableScript, 0)));
+            ? [await StoreLayout.StoreRunAsync(redis.GetDatabase())]
+            : await Task.WhenAll(primaries.Select(StoreLayout.StoreRunAsync));
         return runs.Any(string.IsNullOrEmpty) ? $"unknown:{lease.Owner}" : string.Join(',', runs);
     }
 

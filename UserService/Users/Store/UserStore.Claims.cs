@@ -96,39 +96,32 @@ public sealed partial class UserStore
     /// </summary>
     private async Task<(HeldClaim? Held, long At)> ClaimOneAsync(long id, string token, WantedClaim claim)
     {
-        var answer = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(Claim.Set, new { claim = claim.Key, id, token })))!;
-        if (Claimed(answer) is { } claimed)
+        var reply = await CallAsync(database => Claim.SetAsync(database, claim.Key, id, token));
+        if (Claimed(reply) is { } claimed)
         {
             return claimed;
         }
 
-        var current = (string)answer[1]!;
-        if (Math.Abs((long)answer[2]) < StoreLayout.ClaimGrace.TotalMilliseconds
+        var current = (string)reply[0]!;
+        if (Math.Abs((long)reply[1]) < StoreLayout.ClaimGrace.TotalMilliseconds
             || Claim.Parse(current) is not { } owner
             || await HoldsAsync(owner.Id, claim))
         {
             return (null, 0);
         }
 
-        answer = (RedisResult[])(await CallAsync(database => database.ScriptEvaluateAsync(Claim.TakeOver, new
-        {
-            claim = claim.Key,
-            id,
-            token,
-            seen = current,
-            grace = (long)StoreLayout.ClaimGrace.TotalMilliseconds,
-        })))!;
-        return Claimed(answer) ?? (null, 0);
+        reply = await CallAsync(database => Claim.TakeOverAsync(database, claim.Key, id, token, current));
+        return Claimed(reply) ?? (null, 0);
 
-        (HeldClaim? Held, long At)? Claimed(RedisResult[] reply)
+        (HeldClaim? Held, long At)? Claimed(StoreLayout.ScriptReply reply)
         {
-            if (StoreLayout.AnswerOf(reply[0]) != StoreLayout.ScriptAnswer.Claimed)
+            if (reply.Answer != StoreLayout.ScriptAnswer.Claimed)
             {
                 return null;
             }
 
-            var at = long.Parse((string)reply[1]!, CultureInfo.InvariantCulture);
-            var reasserted = Claim.Parse((string?)reply[2])?.Id == id;
+            var at = (long)reply[0];
+            var reasserted = Claim.Parse(reply[1])?.Id == id;
             return (new HeldClaim(claim.Key, Claim.Format(id, at, token), reasserted), at);
         }
     }
@@ -176,7 +169,7 @@ public sealed partial class UserStore
         try
         {
             await CallAsync(database => Task.WhenAll(released.Select(claim =>
-                database.ScriptEvaluateAsync(Claim.Release, new { claim = claim.Key, mine = claim.Mine }))));
+                Claim.ReleaseAsync(database, claim.Key, claim.Mine))));
         }
         catch (StoreUnavailableException exception)
         {

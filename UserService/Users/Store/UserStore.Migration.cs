@@ -17,25 +17,12 @@ public sealed partial class UserStore
         for (var i = 0; i + 1 < entries.Length; i += 2)
         {
             var id = (long)entries[i];
-            var bucket = StoreLayout.BucketOf(id);
             var user = TryRead(id, entries[i + 1]);
-            var answer = (string?)await database.ScriptEvaluateAsync(user is null ? LegacyLayout.QuarantineUser : LegacyLayout.MoveUser, new
-            {
-                oldData = LegacyLayout.Data,
-                byUsername = LegacyLayout.ByUsername,
-                byEmail = LegacyLayout.ByEmail,
-                username = IndexValue(user?.Username ?? ""),
-                email = IndexValue(user?.Email ?? ""),
-                data = StoreLayout.Data(bucket),
-                order = StoreLayout.Order(bucket),
-                quarantine = StoreLayout.Quarantine(bucket),
-                usernameClaim = StoreLayout.UsernameClaim(IndexValue(user?.Username ?? "")),
-                emailClaim = StoreLayout.EmailClaim(IndexValue(user?.Email ?? "")),
-                id,
-                expected = entries[i + 1],
-            });
-            moved += answer == "Moved" ? 1 : 0;
-            quarantined += answer == "Quarantined" ? 1 : 0;
+            var answer = (user is null
+                ? await LegacyLayout.QuarantineUserAsync(database, id, entries[i + 1])
+                : await LegacyLayout.MoveUserAsync(database, id, entries[i + 1], IndexValue(user.Username), IndexValue(user.Email))).Answer;
+            moved += answer == StoreLayout.ScriptAnswer.Moved ? 1 : 0;
+            quarantined += answer == StoreLayout.ScriptAnswer.Quarantined ? 1 : 0;
         }
 
         return (moved, quarantined);

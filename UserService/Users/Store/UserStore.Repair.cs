@@ -115,14 +115,9 @@ public sealed partial class UserStore
 
         var leftovers = Enumerable.Range(0, keys.Length).Where(i => !values[i].IsNull
             && !(owners[i] is { } owner && users.TryGetValue(owner, out var user) && Holds(user, new WantedClaim(field, keys[i], ((string)keys[i]!)[(pattern.Length - 1)..]))));
-        var removed = await Task.WhenAll(leftovers.Select(i => database.ScriptEvaluateAsync(Claim.RemoveLeftover, new
-        {
-            claim = keys[i],
-            seen = values[i],
-            grace = (long)StoreLayout.ClaimGrace.TotalMilliseconds,
-        })));
+        var removed = await Task.WhenAll(leftovers.Select(i => Claim.RemoveLeftoverAsync(database, keys[i], values[i])));
 
-        return ((long)page[0], keys.Length, new RepairResult(removed.Sum(answer => (int)answer), 0));
+        return ((long)page[0], keys.Length, new RepairResult(removed.Count(reply => reply.Answer == StoreLayout.ScriptAnswer.Released), 0));
     }
 
     /// <summary>The readable users among <paramref name="ids"/>, read a bucket at a time, every bucket at once.</summary>
@@ -164,14 +159,8 @@ public sealed partial class UserStore
                 continue;
             }
 
-            result += new RepairResult(0, (int)await database.ScriptEvaluateAsync(StoreLayout.QuarantineDocument, new
-            {
-                data = StoreLayout.Data(bucket),
-                order = StoreLayout.Order(bucket),
-                quarantine = StoreLayout.Quarantine(bucket),
-                id,
-                expected = entries[i + 1],
-            }));
+            var quarantined = await StoreLayout.QuarantineDocumentAsync(database, id, entries[i + 1]);
+            result += new RepairResult(0, quarantined.Answer == StoreLayout.ScriptAnswer.Quarantined ? 1 : 0);
         }
 
         var wanted = users.Select(user => Wanted(FieldsOf(user.User))).ToArray();
@@ -217,5 +206,5 @@ public sealed partial class UserStore
     }
 
     private static async Task<int> ReconcileOrderAsync(IDatabase database, int bucket, long id) =>
-        (int)await database.ScriptEvaluateAsync(StoreLayout.ReconcileOrder, new { data = StoreLayout.Data(bucket), order = StoreLayout.Order(bucket), id });
+        (await StoreLayout.ReconcileOrderAsync(database, bucket, id)).Answer == StoreLayout.ScriptAnswer.Applied ? 1 : 0;
 }

@@ -1,187 +1,16 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text.Json;
 using StackExchange.Redis;
 using UserService.Infrastructure;
 
 namespace UserService.Users.Store;
 
 /// <summary>
-/// Creates, replaces and deletes. Each claims the values it gives its user first, then changes the document
-/// with a script that applies only if the document is still the one the write was based on, then gives up
-/// the values the user no longer holds (see <see cref="StoreLayout"/> for why in that order).
+/// Replaces and deletes, and what every write shares. Each claims the values it gives its user first, then
+/// changes the document with a script that applies only if the document is still the one the write was based
+/// on, then gives up the values the user no longer holds (see <see cref="StoreLayout"/> for why in that order).
 /// </summary>
 public sealed partial class UserStore
 {
-    /// <summary>How long the outcome of a create sent with an Idempotency-Key is kept.</summary>
-    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
-
     private const int MaxWriteAttempts = 16;
-
-    /// <summary>
-    /// Creates the user. With <paramref name="idempotency"/>, the first outcome is kept for
-    /// <see cref="IdempotencyWindow"/> with the write, and the same request sent again gets it back
-    /// (<see cref="WriteResult.Replayed"/>) instead of a second user or a conflict with its own first one.
-    /// </summary>
-    public async Task<WriteResult> CreateAsync(UserFields fields, IdempotencyKey? idempotency = null)
-    {
-        using var operation = telemetry.StartStoreOperation("create");
-        var now = clock.GetUtcNow();
-        var user = new User(Id: 0, fields.Username, fields.Email, fields.DisplayName, now, now, Version: 1);
-        var document = Serialize(user);
-        var once = idempotency is null ? null : new CreateOnce(StoreLayout.IdempotencyHash(idempotency.Caller, idempotency.Key), Fingerprint(fields));
-
-        long? retired = null;
-        long id = 0;
-        for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
-        {
-            if (id == 0)
-            {
-                var (reserved, replay) = await NewIdAsync(once, retired);
-                if (replay is { } replayed)
-                {
-                    return replayed;
-                }
-
-                id = reserved;
-            }
-
-            // The id counter and the key's record are on a replica before the user is: a failover then hands
-            // no id out twice, and a retry with the key finds the id its first attempt took.
-            var claims = await ClaimAsync(id, Wanted(fields), once is null ? [StoreLayout.NextId] : [StoreLayout.NextId, once.Record]);
-            if (claims.Refusal is { } refusal)
-            {
-                return once is null ? Refusal(refusal) : await RecordRefusalAsync(once, refusal);
-            }
-
-            var answer = await WriteDocumentAsync(claims, database => database.ScriptEvaluateAsync(once is null ? StoreLayout.Insert : StoreLayout.InsertOnce, new
-            {
-                data = StoreLayout.DataOf(id),
-                order = StoreLayout.Order(StoreLayout.BucketOf(id)),
-                outcome = once is null ? default : StoreLayout.IdempotencyOutcome(once.Hash, id),
-                id,
-                document,
-                claimedAt = claims.At,
-                deadline = (long)StoreLayout.WriteDeadline.TotalMilliseconds,
-                ttl = (long)IdempotencyWindow.TotalSeconds,
-            }));
-
-            if (answer.Resp2Type == ResultType.Array)
-            {
-                // The same request, sent twice at once, landed from the other attempt: its claims stand.
-                await ReleaseAsync(claims.Held);
-                return await ConfirmedAsync(Replay((RedisResult[])answer!), StoreLayout.DataOf(id));
-            }
-
-            switch (StoreLayout.AnswerOf(answer))
-            {
-                case StoreLayout.ScriptAnswer.Applied:
-                    await AcknowledgeAsync(id);
-                    return new(WriteOutcome.Done, user with { Id = id });
-                case StoreLayout.ScriptAnswer.IdTaken:
-                    // The counter went back (a store that lost its last writes): give the claims up, take another id.
-                    await ReleaseAsync(claims.Held);
-                    (retired, id) = (id, 0);
-                    break;
-                default:
-                    // Late: the next attempt claims again for the same id, over its own claims.
-                    break;
-            }
-        }
-
-        return new(WriteOutcome.TooMuchContention);
-    }
-
-    /// <summary>A create under an idempotency key: the key's hash, and what the request asked for.</summary>
-    private sealed record CreateOnce(string Hash, string Fingerprint)
-    {
-        public RedisKey Record => StoreLayout.IdempotencyRecord(Hash);
-    }
-
-    /// <summary>
-    /// The new user's id: a fresh one, or under an idempotency key the one an earlier attempt reserved, unless
-    /// that is <paramref name="retired"/>. Under a key whose create has an outcome, that outcome, once a replica
-    /// has it. Nothing here writes the user: a store failure before the outcome is a write not applied.
-    /// </summary>
-    private async Task<(long Id, WriteResult? Replay)> NewIdAsync(CreateOnce? once, long? retired)
-    {
-        var fresh = await NotAppliedAsync(() => CallAsync(database => database.StringIncrementAsync(StoreLayout.NextId)));
-        if (once is null)
-        {
-            return (fresh, null);
-        }
-
-        var answer = await NotAppliedAsync(() => CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Reserve, new
-        {
-            idempotency = once.Record,
-            fingerprint = once.Fingerprint,
-            retire = retired?.ToString(CultureInfo.InvariantCulture) ?? "",
-            id = fresh,
-            ttl = (long)IdempotencyWindow.TotalSeconds,
-        })));
-
-        if (answer.Resp2Type != ResultType.Array)
-        {
-            return (0, Refusal(StoreLayout.AnswerOf(answer)) with { Replayed = true });
-        }
-
-        var reply = (RedisResult[])answer!;
-        if (StoreLayout.AnswerOf(reply[0]) != StoreLayout.ScriptAnswer.Reserved)
-        {
-            return (0, await ConfirmedAsync(Replay(reply), once.Record));
-        }
-
-        var id = (long)reply[1];
-        if ((string?)reply[2] != "1")
-        {
-            return (id, null);
-        }
-
-        // An earlier attempt reserved the id: if its user was made, its outcome is the answer, whatever the
-        // user's values are now.
-        var kept = StoreLayout.IdempotencyOutcome(once.Hash, id);
-        var outcome = (RedisResult[])(await NotAppliedAsync(() => CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.Outcome, new { outcome = kept }))))!;
-        return (id, outcome.Length == 0 ? null : await ConfirmedAsync(Replay(outcome), kept));
-    }
-
-    /// <summary>
-    /// A kept outcome, once a replica has <paramref name="kept"/>: the earlier attempt that wrote it may have
-    /// answered 503, and a replay is an acknowledgement like a first answer. The script that read it wrote it
-    /// again, so that this connection's WAIT covers it, whoever wrote it first.
-    /// </summary>
-    private async Task<WriteResult> ConfirmedAsync(WriteResult replay, RedisKey kept)
-    {
-        await ReplicatedAsync([kept], applied: true);
-        return replay;
-    }
-
-    /// <summary>Keeps a create's refusal as its first outcome, so that the same request sent again gets it too.</summary>
-    private async Task<WriteResult> RecordRefusalAsync(CreateOnce once, WriteOutcome refusal)
-    {
-        await NotAppliedAsync(async () =>
-        {
-            await CallAsync(database => database.ScriptEvaluateAsync(StoreLayout.RecordRefusal, new
-            {
-                idempotency = once.Record,
-                fingerprint = once.Fingerprint,
-                answer = refusal == WriteOutcome.UsernameTaken ? nameof(StoreLayout.ScriptAnswer.UsernameTaken) : nameof(StoreLayout.ScriptAnswer.EmailTaken),
-                ttl = (long)IdempotencyWindow.TotalSeconds,
-            }));
-            await ReplicatedAsync([once.Record], applied: false);
-            return true;
-        });
-        return new(refusal);
-    }
-
-    // { 'Replayed', first answer, first document }
-    private static WriteResult Replay(RedisResult[] record) =>
-        long.TryParse((string?)record[1], CultureInfo.InvariantCulture, out var id)
-            ? new(WriteOutcome.Done, Parse((RedisValue)record[2]) with { Id = id }, Replayed: true)
-            : Refusal(StoreLayout.AnswerOf(record[1])) with { Replayed = true };
-
-    /// <summary>What a request asked for: a key sent again with other fields is a new request, and refused.</summary>
-    private static string Fingerprint(UserFields fields) =>
-        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(fields, UsersJsonContext.Default.UserFields)));
 
     /// <summary>
     /// Replaces the mutable fields. With <paramref name="expectedVersion"/>, only the user at that version is
@@ -217,15 +46,7 @@ public sealed partial class UserStore
                 return new WriteResult(refusal);
             }
 
-            var answer = StoreLayout.AnswerOf(await WriteDocumentAsync(claims, database => database.ScriptEvaluateAsync(StoreLayout.Replace, new
-            {
-                data = StoreLayout.DataOf(id),
-                id,
-                expected = current,
-                document = Serialize(replacement),
-                claimedAt = claims.At,
-                deadline = (long)StoreLayout.WriteDeadline.TotalMilliseconds,
-            })));
+            var answer = (await WriteDocumentAsync(claims, database => StoreLayout.ReplaceAsync(database, id, current, Serialize(replacement), claims.At))).Answer;
 
             if (answer != StoreLayout.ScriptAnswer.Applied)
             {
@@ -245,13 +66,7 @@ public sealed partial class UserStore
         {
             // Unreadable, it names no claims: those it had name no user now, which the repair removes.
             var old = stored is null ? [] : await SeenClaimsAsync(id, Wanted(FieldsOf(stored)));
-            var answer = StoreLayout.AnswerOf(await WriteDocumentAsync(Claims.None, database => database.ScriptEvaluateAsync(StoreLayout.Remove, new
-            {
-                data = StoreLayout.DataOf(id),
-                order = StoreLayout.Order(StoreLayout.BucketOf(id)),
-                id,
-                expected = current,
-            })));
+            var answer = (await WriteDocumentAsync(Claims.None, database => StoreLayout.RemoveAsync(database, id, current))).Answer;
 
             if (answer != StoreLayout.ScriptAnswer.Applied)
             {
@@ -317,17 +132,17 @@ public sealed partial class UserStore
     /// The one step of a write that changes its user. Until it is sent the write has not been applied, so a
     /// store failure gives the claims back; once sent it may have been, and the claims stay with it.
     /// </summary>
-    private async Task<RedisResult> WriteDocumentAsync(Claims claims, Func<IDatabase, Task<RedisResult>> write)
+    private async Task<StoreLayout.ScriptReply> WriteDocumentAsync(Claims claims, Func<IDatabase, Task<StoreLayout.ScriptReply>> write)
     {
         try
         {
-            var answer = await CallAsync(write);
-            if (answer.Resp2Type != ResultType.Array && answer.ToString() == nameof(StoreLayout.ScriptAnswer.Late))
+            var reply = await CallAsync(write);
+            if (reply.Answer == StoreLayout.ScriptAnswer.Late)
             {
                 logger.DocumentLate(StoreLayout.WriteDeadline);
             }
 
-            return answer;
+            return reply;
         }
         catch (StoreUnavailableException unavailable) when (!unavailable.MayHaveApplied)
         {
