@@ -39,6 +39,25 @@ public static class Engines
         }
     }
 
+    /// <summary>The environment variable that names the service published as Native AOT, for the tests of that build.</summary>
+    public const string NativeBinaryVariable = "USERSERVICE_NATIVE_BINARY";
+
+    /// <summary>
+    /// The service published as Native AOT, required as the engines are: CI publishes it before the tests
+    /// (<c>.ci/run</c>); elsewhere, <c>dotnet publish UserService -c Release -r linux-x64 -p:PublishAot=true -o DIR</c>
+    /// (Debian: apt-get install clang zlib1g-dev), then <see cref="NativeBinaryVariable"/>=DIR/UserService.
+    /// </summary>
+    public static string RequireNativeBinary()
+    {
+        if (Environment.GetEnvironmentVariable(NativeBinaryVariable) is { Length: > 0 } binary && File.Exists(binary))
+        {
+            return binary;
+        }
+
+        Missing($"No Native AOT build of the service: {NativeBinaryVariable} names none (publish it with -p:PublishAot=true and set it).");
+        return "";
+    }
+
     private static void Missing(string what)
     {
         if (Environment.GetEnvironmentVariable("USERSERVICE_REQUIRE_ALL_ENGINES") == "1")

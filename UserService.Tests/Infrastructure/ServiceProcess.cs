@@ -33,18 +33,18 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts the service on <paramref name="storeConnectionString"/> in <paramref name="environment"/> and,
-    /// unless told otherwise, waits until it is ready.
+    /// unless told otherwise, waits until it is ready. The build the tests run on, or the native
+    /// <paramref name="executable"/> (see <see cref="Engines.RequireNativeBinary"/>).
     /// </summary>
-    public static async Task<ServiceProcess> StartAsync(string storeConnectionString, string environment = "Testing", bool waitUntilReady = true)
+    public static async Task<ServiceProcess> StartAsync(string storeConnectionString, string environment = "Testing", bool waitUntilReady = true, string? executable = null)
     {
         var ports = FreePort.Next(2);
         var (apiPort, managementPort) = (ports[0], ports[1]);
-        var startInfo = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "UserService.dll")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
+        var startInfo = executable is null
+            ? new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "UserService.dll")]) { WorkingDirectory = AppContext.BaseDirectory }
+            : new ProcessStartInfo(executable) { WorkingDirectory = Path.GetDirectoryName(executable) };
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
         var settings = ServiceSettings.Common();
         settings["ASPNETCORE_ENVIRONMENT"] = environment;
         settings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{apiPort};http://127.0.0.1:{managementPort}";
