@@ -1,6 +1,6 @@
 using UserService.Infrastructure;
 using UserService.OpenApi;
-using UserService.Users;
+using UserService.Users.Api;
 
 var builder = WebApplication.CreateBuilder(args);
 

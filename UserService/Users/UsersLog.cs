@@ -13,7 +13,7 @@ internal static partial class UsersLog
     public static partial void UserDeleted(this ILogger logger, long userId);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Refused a write to user {UserId}: {Outcome}")]
-    public static partial void WriteRefused(this ILogger logger, long? userId, Store.WriteOutcome outcome);
+    public static partial void WriteRefused(this ILogger logger, long? userId, WriteOutcome outcome);
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Seeded the empty store with {Count} users")]
     public static partial void Seeded(this ILogger logger, int count);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using UserService.Tests.Infrastructure;
 
 namespace Bench;
 
@@ -69,7 +70,7 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
 
     private async Task<Side> StartAsync(Store store, string name, string logName, string assembly)
     {
-        var ports = Server.FreePorts(2);
+        var ports = FreePort.Next(2);
         var server = await EngineRun.StartServiceAsync(store, null, $"userservice-compare-{logName}", tokens, options, logDirectory, assembly, ports);
         return new Side(name, assembly, server, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}/") });
     }

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using AppHost;
+using UserService.Tests.Infrastructure;
 
 namespace Bench;
 
@@ -116,7 +117,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
 
     /// <summary>The service as it runs in production, with the rate limiter raised out of the load's way.</summary>
     internal static Task<Server> StartServiceAsync(Store store, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory) =>
-        StartServiceAsync(store, layout, name, tokens, options, logDirectory, Build.Output("UserService"), Server.FreePorts(2));
+        StartServiceAsync(store, layout, name, tokens, options, logDirectory, Build.Output("UserService"), FreePort.Next(2));
 
     /// <summary>A build of the service (its <paramref name="assembly"/>) on its public and management <paramref name="ports"/>.</summary>
     internal static async Task<Server> StartServiceAsync(
@@ -141,7 +142,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
 
     private async Task<Server> StartBaselineAsync(Store store, CoreLayout? layout, string name)
     {
-        var port = Server.FreePorts(1)[0];
+        var port = FreePort.Next(1)[0];
         var baseline = Server.Start(name, port, "dotnet", [Build.Output(Path.Combine("bench", "Baseline"))],
         [
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"),

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using History;
 using UserService.Users.Store;
+using UserService.Tests.Infrastructure;
 
 namespace Bench;
 
@@ -111,7 +112,7 @@ internal sealed class HistoryCheck(Options options, Tokens tokens, string logDir
             Task<Server> Start(string name, int[] ports) =>
                 EngineRun.StartServiceAsync(store, layout: null, name, tokens, options, logDirectory, Build.Output("UserService"), ports);
 
-            int[][] ports = [Server.FreePorts(2), Server.FreePorts(2)];
+            int[][] ports = [FreePort.Next(2), FreePort.Next(2)];
             var servers = await Task.WhenAll(ports.Select((pair, replica) => Start(Name(engine, replica), pair)));
             return new Replicas(servers, ports, Start, engine);
         }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 
 namespace Bench;
@@ -84,24 +83,6 @@ internal sealed class Server : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"{Name} did not become ready; see its log in {((FileStream)log.BaseStream).Name}.");
-    }
-
-    /// <summary>
-    /// <paramref name="count"/> different loopback ports that nothing listens on: all are held until all are
-    /// found, since a port just released is the next one the system hands out.
-    /// </summary>
-    public static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            listeners.ForEach(listener => listener.Start());
-            return [.. listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port)];
-        }
-        finally
-        {
-            listeners.ForEach(listener => listener.Stop());
-        }
     }
 
     public async ValueTask DisposeAsync()

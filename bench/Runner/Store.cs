@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using AppHost.Cache;
 using History;
+using UserService.Tests.Infrastructure;
 
 namespace Bench;
 
@@ -46,7 +47,7 @@ internal sealed class Store(IReadOnlyList<Func<int, Server>> starts, string conn
             return await StartClusterAsync(dataDirectory, cores, logDirectory);
         }
 
-        var port = Server.FreePorts(1)[0];
+        var port = FreePort.Next(1)[0];
         var listen = EngineFlags.Listen(port.ToString(CultureInfo.InvariantCulture));
         Func<int, Server> start = engine switch
         {
@@ -64,7 +65,7 @@ internal sealed class Store(IReadOnlyList<Func<int, Server>> starts, string conn
     /// <summary>Six nodes formed into a cluster as the AppHost forms it, each with a cluster bus port of its own.</summary>
     private static async Task<Store> StartClusterAsync(string dataDirectory, string? cores, string logDirectory)
     {
-        var ports = Server.FreePorts(2 * ClusterNodes);
+        var ports = FreePort.Next(2 * ClusterNodes);
         var starts = new List<Func<int, Server>>();
         for (var i = 0; i < ClusterNodes; i++)
         {

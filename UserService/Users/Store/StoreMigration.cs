@@ -55,12 +55,10 @@ public sealed class StoreMigrationOptions
 /// </summary>
 internal sealed class StoreMigration(
     IConnectionMultiplexer redis, StoreLayoutGate gate, UserStore store, IOptions<StoreMigrationOptions> options, TimeProvider time, ILogger<StoreMigration> logger)
-    : CoalescedWork(logger)
+    : LeasedUpkeep(redis, StoreLayout.MigrationLease, options.Value.Lease, time, logger)
 {
     /// <summary>How long start waits to learn that the store needs no migration, before it leaves that to the background.</summary>
     private static readonly TimeSpan StartBound = TimeSpan.FromSeconds(5);
-
-    private readonly StoreLease lease = new(StoreLayout.MigrationLease, options.Value.Lease);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -69,7 +67,7 @@ internal sealed class StoreMigration(
         bounded.CancelAfter(StartBound);
         try
         {
-            await OpenIfCurrentAsync(redis.GetDatabase()).WaitAsync(bounded.Token);
+            await OpenIfCurrentAsync(Redis.GetDatabase()).WaitAsync(bounded.Token);
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -79,54 +77,17 @@ internal sealed class StoreMigration(
         await base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // A store that was away at start is looked at again the moment it is back, not at the next retry.
+    protected override bool LooksAgainOnReconnect => !gate.IsOpen;
+
+    protected override async Task<string?> DueAsync(IDatabase database, CancellationToken stoppingToken) =>
+        await OpenIfCurrentAsync(database) ? null : StoreLayout.CurrentLayout;
+
+    protected override async Task DoAsync(IDatabase database, string due, CancellationToken stoppingToken)
     {
-        // A store that was away at start is looked at again the moment it is back, not at the next retry.
-        redis.ConnectionRestored += OnConnectionRestored;
-        try
-        {
-            Request();
-            await base.ExecuteAsync(stoppingToken);
-        }
-        finally
-        {
-            redis.ConnectionRestored -= OnConnectionRestored;
-        }
-    }
-
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs args)
-    {
-        if (!gate.IsOpen && args.ConnectionType == ConnectionType.Interactive)
-        {
-            Request();
-        }
-    }
-
-    protected override async Task RunAsync(CancellationToken stoppingToken)
-    {
-        var database = redis.GetDatabase();
-        if (await OpenIfCurrentAsync(database))
-        {
-            return;
-        }
-
-        if (!await lease.HoldAsync(database))
-        {
-            // Another replica migrates: look again once its lease could have lapsed, in case it stopped.
-            RequestAfter(lease.Duration, time, stoppingToken);
-            return;
-        }
-
-        try
-        {
-            await MigrateAsync(database, stoppingToken);
-            await database.StringSetAsync(StoreLayout.Layout, StoreLayout.CurrentLayout);
-            gate.Open();
-        }
-        finally
-        {
-            await lease.ReleaseAsync(database);
-        }
+        await MigrateAsync(database, stoppingToken);
+        await database.StringSetAsync(StoreLayout.Layout, due);
+        gate.Open();
     }
 
     /// <summary>Opens the gate if the store holds the current layout, marking a store with no users as holding it.</summary>
@@ -173,12 +134,8 @@ internal sealed class StoreMigration(
                 var (moved, quarantined) = await store.MoveLegacyUsersAsync(entries);
                 await database.HashIncrementAsync(StoreLayout.Migration, "moved", moved);
                 await database.HashIncrementAsync(StoreLayout.Migration, "quarantined", quarantined);
-                if (!await lease.HoldAsync(database))
-                {
-                    throw new InvalidOperationException("The store migration's lease passed to another replica; it continues there.");
-                }
-
-                await Task.Delay(options.Value.Pause, time, stoppingToken);
+                await KeepLeaseAsync(database);
+                await Task.Delay(options.Value.Pause, Time, stoppingToken);
             }
             while (cursor != 0);
         }

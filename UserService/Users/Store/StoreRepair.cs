@@ -41,57 +41,23 @@ public sealed class StoreRepairOptions
 /// </summary>
 internal sealed class StoreRepair(
     IConnectionMultiplexer redis, UserStore store, StoreLayoutGate gate, IOptions<StoreRepairOptions> options, TimeProvider time, ILogger<StoreRepair> logger)
-    : CoalescedWork(logger)
+    : LeasedUpkeep(redis, StoreLayout.RepairLease, options.Value.Lease, time, logger)
 {
-    private readonly StoreLease lease = new(StoreLayout.RepairLease, options.Value.Lease);
     private bool forced = options.Value.Force;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        redis.ConnectionRestored += OnConnectionRestored;
-        try
-        {
-            Request();
-            await base.ExecuteAsync(stoppingToken);
-        }
-        finally
-        {
-            redis.ConnectionRestored -= OnConnectionRestored;
-        }
-    }
-
-    protected override async Task RunAsync(CancellationToken stoppingToken)
+    /// <summary>The store run, unless the record says it was repaired (or this replica was told to repair anyway).</summary>
+    protected override async Task<string?> DueAsync(IDatabase database, CancellationToken stoppingToken)
     {
         // A store still being migrated is repaired once it holds the layout the repair knows.
         await gate.WaitAsync(stoppingToken);
-        var database = redis.GetDatabase();
         var run = await StoreRunAsync();
-        if (await NothingToDoAsync(database, run))
-        {
-            return;
-        }
+        return await NothingToDoAsync(database, run) ? null : run;
+    }
 
-        if (!await lease.HoldAsync(database))
-        {
-            // Another replica repairs: look again once its lease could have lapsed, in case it stopped.
-            RequestAfter(lease.Duration, time, stoppingToken);
-            return;
-        }
-
-        try
-        {
-            // Read again under the lease: the replica that held it may have finished in between.
-            if (!await NothingToDoAsync(database, run))
-            {
-                await RepairAsync(database, run, forced ? null : await PositionAsync(database, run), stoppingToken);
-            }
-
-            forced = false;
-        }
-        finally
-        {
-            await lease.ReleaseAsync(database);
-        }
+    protected override async Task DoAsync(IDatabase database, string due, CancellationToken stoppingToken)
+    {
+        await RepairAsync(database, due, forced ? null : await PositionAsync(database, due), stoppingToken);
+        forced = false;
     }
 
     /// <summary>Whether the record says this store run was repaired (unless this replica was told to repair anyway); counts the check.</summary>
@@ -132,12 +98,8 @@ internal sealed class StoreRepair(
             scanned += entries;
             await database.HashSetAsync(StoreLayout.Repair, [new("phase", position.Phase.ToString()), new("part", position.Part), new("cursor", position.Cursor)]);
             await database.HashIncrementAsync(StoreLayout.Repair, "scanned", entries);
-            if (!await lease.HoldAsync(database))
-            {
-                throw new InvalidOperationException("The store repair's lease passed to another replica; it continues there.");
-            }
-
-            await Task.Delay(options.Value.Pause, time, cancellationToken);
+            await KeepLeaseAsync(database);
+            await Task.Delay(options.Value.Pause, Time, cancellationToken);
         }, stoppingToken);
 
         logger.RepairDone(run, scanned);
@@ -160,19 +122,11 @@ internal sealed class StoreRepair(
     {
         // A cluster's run is its primaries' runs together: any of them coming back, or a replica promoted in
         // its place, is a new run, since a crash may have cut a script short on that node alone.
-        var primaries = redis.GetServers().Where(server => server.ServerType == ServerType.Cluster && server.IsConnected && !server.IsReplica)
+        var primaries = Redis.GetServers().Where(server => server.ServerType == ServerType.Cluster && server.IsConnected && !server.IsReplica)
             .OrderBy(server => server.EndPoint.ToString(), StringComparer.Ordinal).ToList();
         var runs = primaries.Count == 0
-            ? [await StoreLayout.StoreRunAsync(redis.GetDatabase())]
+            ? [await StoreLayout.StoreRunAsync(Redis.GetDatabase())]
             : await Task.WhenAll(primaries.Select(StoreLayout.StoreRunAsync));
-        return runs.Any(string.IsNullOrEmpty) ? $"unknown:{lease.Owner}" : string.Join(',', runs);
-    }
-
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs args)
-    {
-        if (args.ConnectionType == ConnectionType.Interactive)
-        {
-            Request();
-        }
+        return runs.Any(string.IsNullOrEmpty) ? $"unknown:{Lease.Owner}" : string.Join(',', runs);
     }
 }

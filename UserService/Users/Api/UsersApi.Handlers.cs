@@ -9,7 +9,7 @@ using Microsoft.Net.Http.Headers;
 using UserService.Infrastructure;
 using UserService.Users.Store;
 
-namespace UserService.Users;
+namespace UserService.Users.Api;
 
 /// <summary>What each of the users' endpoints does: read or write through the store, and answer as the contract says.</summary>
 public static partial class UsersApi
@@ -84,45 +84,42 @@ public static partial class UsersApi
         };
     }
 
-    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> UpdateUser(
+    public static Task<Results<Ok<UserResponse>, ProblemHttpResult>> UpdateUser(
         [Description(IdDescription)] long id,
         UserRequest request,
         [FromHeader(Name = "If-Match"), Description(IfMatchDescription)] string? ifMatch,
         UserStore store,
         UsersWrites writes,
-        HttpResponse response)
-    {
-        if (!TryParseIfMatch(ifMatch, out var expectedVersion))
-        {
-            return writes.Refused(id, WriteOutcome.VersionMismatch);
-        }
+        HttpResponse response) =>
+        WriteVersionAsync(id, ifMatch, writes, response,
+            expectedVersion => store.UpdateAsync(id, request.ToFields(), expectedVersion),
+            result => TypedResults.Ok(Answer(writes.Updated(result.User!), response)));
 
-        var result = await store.UpdateAsync(id, request.ToFields(), expectedVersion);
-        return result.Outcome switch
-        {
-            WriteOutcome.Done => TypedResults.Ok(Answer(writes.Updated(result.User!), response)),
-            _ => Refused(id, result, writes, response),
-        };
-    }
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(
+    public static Task<Results<NoContent, ProblemHttpResult>> DeleteUser(
         [Description(IdDescription)] long id,
         [FromHeader(Name = "If-Match"), Description(IfMatchDescription)] string? ifMatch,
         UserStore store,
         UsersWrites writes,
-        HttpResponse response)
+        HttpResponse response) =>
+        WriteVersionAsync(id, ifMatch, writes, response,
+            expectedVersion => store.DeleteAsync(id, expectedVersion),
+            _ => writes.Deleted(id));
+
+    /// <summary>
+    /// A replace or a delete: the version <paramref name="ifMatch"/> names, the write applied to that version
+    /// only (or to any, without one), and its answer, <paramref name="done"/> or a refusal.
+    /// </summary>
+    private static async Task<Results<TDone, ProblemHttpResult>> WriteVersionAsync<TDone>(
+        long id, string? ifMatch, UsersWrites writes, HttpResponse response, Func<long?, Task<WriteResult>> write, Func<WriteResult, TDone> done)
+        where TDone : IResult
     {
         if (!TryParseIfMatch(ifMatch, out var expectedVersion))
         {
             return writes.Refused(id, WriteOutcome.VersionMismatch);
         }
 
-        var result = await store.DeleteAsync(id, expectedVersion);
-        return result.Outcome switch
-        {
-            WriteOutcome.Done => writes.Deleted(id),
-            _ => Refused(id, result, writes, response),
-        };
+        var result = await write(expectedVersion);
+        return result.Outcome == WriteOutcome.Done ? done(result) : Refused(id, result, writes, response);
     }
 
     /// <summary>A refused replace or delete; a 412 carries the version the user is at now (RFC 9110, 15.5.13).</summary>

@@ -1,4 +1,4 @@
-namespace UserService.Users.Store;
+namespace UserService.Users;
 
 /// <summary>How a write ended: applied, or why not.</summary>
 public enum WriteOutcome

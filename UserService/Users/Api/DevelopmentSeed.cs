@@ -1,7 +1,7 @@
 using UserService.Infrastructure;
 using UserService.Users.Store;
 
-namespace UserService.Users;
+namespace UserService.Users.Api;
 
 /// <summary>
 /// In Development, a store that never held a user gets the original service's two users, so that a

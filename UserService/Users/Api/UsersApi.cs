@@ -2,7 +2,7 @@ using Microsoft.Net.Http.Headers;
 using UserService.OpenApi;
 using UserService.Users.Caching;
 
-namespace UserService.Users;
+namespace UserService.Users.Api;
 
 /// <summary>The users' endpoints: their routes, scopes and what the API document says of them (handlers in UsersApi.Handlers.cs).</summary>
 public static partial class UsersApi

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using UserService.Users.Caching;
 using UserService.Users.Store;
 
-namespace UserService.Users;
+namespace UserService.Users.Api;
 
 public static class UsersExtensions
 {

@@ -1,8 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using UserService.Users.Caching;
-using UserService.Users.Store;
 
-namespace UserService.Users;
+namespace UserService.Users.Api;
 
 /// <summary>What follows a write, whichever endpoint made it: metrics, logs, cache eviction, refusals.</summary>
 public sealed class UsersWrites(CachedReadsEviction eviction, UsersTelemetry telemetry, ILogger<UsersWrites> logger)
