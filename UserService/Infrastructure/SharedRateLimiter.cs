@@ -142,7 +142,7 @@ internal sealed class SharedRateLimiter(
     private Task<long> TakeSliceAsync(long current) => SliceSource?.Invoke(current) ?? TakeSliceFromStoreAsync(current);
 
     private async Task<long> TakeSliceFromStoreAsync(long current) =>
-        (long)await redis.GetDatabase().ScriptEvaluateAsync(TakePermits,
+        (long)await redis.GetDatabase().ScriptEvaluateAsync(TakePermitsScript,
             [RateLimitWindow(caller, current)], [slice, limits.PermitLimit, (long)limits.Window.TotalMilliseconds + 1000]);
 
     private long CurrentWindow() => clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)limits.Window.TotalMilliseconds;
@@ -181,7 +181,7 @@ internal sealed class SharedRateLimiter(
     /// Grants up to a slice of a caller's permits in one window, as many as are left under the limit; answers
     /// how many it granted. The counter expires shortly after its window.
     /// </summary>
-    private const string TakePermits =
+    private const string TakePermitsScript =
         """
         local counter = KEYS[1]
         local slice, limit, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]

@@ -61,7 +61,7 @@ internal sealed class BoundedOutputCacheStore(
     private async Task<bool> TryCountAsync(long bytes)
     {
         var window = clock.GetUtcNow().ToUnixTimeMilliseconds() / (long)Window.TotalMilliseconds;
-        return (long)await redis.GetDatabase().ScriptEvaluateAsync(CountCachedBytes,
+        return (long)await redis.GetDatabase().ScriptEvaluateAsync(CountCachedBytesScript,
             [CachedBytesWindow(window)], [bytes, options.Value.MaxBytesPerWindow, (long)(2 * Window).TotalMilliseconds]) == 1;
     }
 
@@ -77,7 +77,7 @@ internal sealed class BoundedOutputCacheStore(
     /// window may keep; answers 1 when it counted them, 0 when the window is full. The counter outlives the
     /// window's answers.
     /// </summary>
-    private const string CountCachedBytes =
+    private const string CountCachedBytesScript =
         """
         local counter = KEYS[1]
         local bytes, max, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
