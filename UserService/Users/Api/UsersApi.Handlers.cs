@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Extensions;
@@ -109,7 +110,8 @@ public static partial class UsersApi
     /// A replace or a delete: the version <paramref name="ifMatch"/> names, the write applied to that version
     /// only (or to any, without one), and its answer, <paramref name="done"/> or a refusal.
     /// </summary>
-    private static async Task<Results<TDone, ProblemHttpResult>> WriteVersionAsync<TDone>(
+    private static async Task<Results<TDone, ProblemHttpResult>> WriteVersionAsync<
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.NonPublicMethods)] TDone>(
         long id, string? ifMatch, UsersWrites writes, HttpResponse response, Func<long?, Task<WriteResult>> write, Func<WriteResult, TDone> done)
         where TDone : IResult
     {
