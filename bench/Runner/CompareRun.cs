@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -6,10 +7,12 @@ using UserService.Tests.Infrastructure;
 namespace Bench;
 
 /// <summary>
-/// This build of the service against another (<c>--compare</c>): both started on one store, warmed up, then
+/// This build of the service against another (<c>--compare</c>), such as its Native AOT publish: both started
+/// on one store, each put under load a second at a time from the moment it is ready (its warm-up curve), then
 /// reads by id alternated between them in short windows, so that whatever else the machine does in the
 /// meantime falls on both alike. What each spends a read is the comparison: its CPU time, and the bytes it
-/// allocates (the runtime's own counter, read from <c>/metrics</c>), which the machine's noise does not move.
+/// allocates (the runtime's own counter, read from <c>/metrics</c>), which the machine's noise does not move;
+/// beside them its time from exec to ready, peak resident set, throughput, p99 and size on disk.
 /// </summary>
 internal sealed partial class CompareRun(string other, Options options, Tokens tokens, string logDirectory)
 {
@@ -39,7 +42,10 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
                 foreach (var side in sides)
                 {
                     Console.WriteLine($"[compare, {engine}] warming up {side.Name} for {options.WarmupCurve.TotalSeconds} s");
-                    await LoadAsync(side, options.WarmupCurve);
+                    for (var second = 0; second < options.WarmupCurve.TotalSeconds; second++)
+                    {
+                        side.Warmup.Add((await LoadAsync(side, TimeSpan.FromSeconds(1))).RequestsPerSecond);
+                    }
                 }
 
                 for (var round = 1; round <= Rounds; round++)
@@ -71,8 +77,9 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
     private async Task<Side> StartAsync(Store store, string name, string logName, string assembly)
     {
         var ports = FreePort.Next(2);
+        var started = Stopwatch.StartNew();
         var server = await EngineRun.StartServiceAsync(store, null, $"userservice-compare-{logName}", tokens, options, logDirectory, assembly, ports);
-        return new Side(name, assembly, server, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}/") });
+        return new Side(name, assembly, server, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}/") }) { StartToReady = started.Elapsed };
     }
 
     private Task<LoadResult> LoadAsync(Side side, TimeSpan duration) =>
@@ -84,20 +91,31 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"## This build against {theirs.Assembly}");
         report.AppendLine();
-        report.AppendLine(CultureInfo.InvariantCulture, $"Reads by id on {engine}, both builds up at once, {Rounds} windows of {Window.TotalSeconds:0} s each, taking turns.");
+        report.AppendLine(CultureInfo.InvariantCulture, $"Reads by id on {engine}, both builds up at once, {Rounds} windows of {Window.TotalSeconds:0} s each, taking turns; each warmed up a second at a time from the moment it was ready.");
         report.AppendLine();
-        report.AppendLine("| Build | Requests | CPU µs/request | KB allocated/request |");
-        report.AppendLine("|---|---:|---:|---:|");
+        report.AppendLine("| Build | Exec to ready | Warm-up, req/s each second | Requests | Reads/s | p99 ms | CPU µs/request | KB allocated/request | Peak RSS | On disk |");
+        report.AppendLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var side in sides)
         {
-            report.AppendLine(CultureInfo.InvariantCulture, $"| {side.Name} | {side.Requests:N0} | {side.CpuPerRequest:N2} | {side.KilobytesPerRequest:N2} |");
+            report.AppendLine(CultureInfo.InvariantCulture,
+                $"| {side.Name} | {side.StartToReady.TotalSeconds:0.00} s | {string.Join(" ", side.Warmup.Select(rate => (rate / 1000).ToString("0.0'k'", CultureInfo.InvariantCulture)))} | {side.Requests:N0} | {side.ReadsPerSecond:N0} | {side.P99Milliseconds:0.0} | {side.CpuPerRequest:N2} | {side.KilobytesPerRequest:N2} | {side.PeakRssBytes / 1048576.0:0} MiB | {SizeOnDisk(side.Assembly) / 1048576.0:0} MiB |");
         }
+
+        report.AppendLine();
+        report.AppendLine("On disk: a native executable alone; an assembly's folder without symbols and documentation, which also needs the shared .NET and ASP.NET Core runtimes.");
 
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture,
             $"This build spends {Change(mine.CpuPerRequest, theirs.CpuPerRequest)} the CPU and allocates {Change(mine.KilobytesPerRequest, theirs.KilobytesPerRequest)} the bytes of the other, a read.");
         return report.ToString();
     }
+
+    /// <summary>What a build needs of its own to run: a native executable, or an assembly's folder without symbols and documentation.</summary>
+    private static long SizeOnDisk(string build) =>
+        build.EndsWith(".dll", StringComparison.Ordinal)
+            ? new DirectoryInfo(Path.GetDirectoryName(build)!).EnumerateFiles("*", SearchOption.AllDirectories)
+                .Where(file => file.Extension is not (".pdb" or ".xml" or ".dbg")).Sum(file => file.Length)
+            : new FileInfo(build).Length;
 
     private static string Change(double mine, double theirs) =>
         theirs == 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{mine / theirs:0.00}×");
@@ -113,6 +131,19 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
 
         public long Requests { get; private set; }
 
+        public TimeSpan StartToReady { get; init; }
+
+        /// <summary>Reads a second in each second of load from the moment it was ready.</summary>
+        public List<double> Warmup { get; } = [];
+
+        public long PeakRssBytes { get; private set; }
+
+        public double ReadsPerSecond => Requests / (Rounds * Window.TotalSeconds);
+
+        /// <summary>The median of the windows' p99s.</summary>
+        public double P99Milliseconds => p99s.Count == 0 ? 0 : p99s.Order().ElementAt(p99s.Count / 2);
+
+        private readonly List<double> p99s = [];
         private double cpuSeconds;
         private double allocatedBytes;
 
@@ -127,6 +158,8 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
             allocatedBytes += await AllocatedAsync() - allocatedBefore;
             cpuSeconds += usage.CpuSeconds;
             Requests += result.Requests;
+            PeakRssBytes = Math.Max(PeakRssBytes, usage.PeakRssBytes);
+            p99s.Add(result.P99Milliseconds);
         }
 
         public string Summary() => string.Create(CultureInfo.InvariantCulture, $"{name} {CpuPerRequest:0.0} µs, {KilobytesPerRequest:0.0} KB a read");

@@ -119,12 +119,16 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
     internal static Task<Server> StartServiceAsync(Store store, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory) =>
         StartServiceAsync(store, layout, name, tokens, options, logDirectory, Build.Output("UserService"), FreePort.Next(2));
 
-    /// <summary>A build of the service (its <paramref name="assembly"/>) on its public and management <paramref name="ports"/>.</summary>
+    /// <summary>
+    /// A build of the service on its public and management <paramref name="ports"/>: <paramref name="assembly"/>
+    /// run by <c>dotnet</c>, or a Native AOT executable run as it is.
+    /// </summary>
     internal static async Task<Server> StartServiceAsync(
         Store store, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory, string assembly, int[] ports)
     {
         var (port, managementPort) = (ports[0], ports[1]);
-        var service = Server.Start(name, port, "dotnet", [assembly],
+        var (fileName, arguments) = assembly.EndsWith(".dll", StringComparison.Ordinal) ? ("dotnet", new[] { assembly }) : (assembly, []);
+        var service = Server.Start(name, port, fileName, arguments,
         [
             new("ASPNETCORE_ENVIRONMENT", "Production"),
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port};http://127.0.0.1:{managementPort}"),

@@ -50,7 +50,7 @@ internal sealed record Options(
                 var unknown => throw new ArgumentException(
                     $"Unknown option '{unknown}'. Options: --quick, --duration <s>, --warmup <s>, --warmup-curve <s>, --users <n>, --connections <n>, "
                     + "--cores 1,2,4,8, --scale 10000,1000000, --engines garnet,redis-server,cluster, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>, "
-                    + "--compare <another build's UserService.dll>, --history <s>."),
+                    + "--compare <another build's UserService.dll or native UserService>, --history <s>."),
             };
         }
 
@@ -68,13 +68,18 @@ internal sealed record Options(
         return cores;
     }
 
-    /// <summary>Another build of the service to compare this one with: its <c>UserService.dll</c>, or the folder that holds it.</summary>
+    /// <summary>
+    /// Another build of the service to compare this one with: its <c>UserService.dll</c>, a Native AOT
+    /// <c>UserService</c> executable, or the folder that holds either.
+    /// </summary>
     private static string ServiceAssembly(string path)
     {
-        var assembly = Directory.Exists(path) ? Path.Combine(path, "UserService.dll") : path;
+        var assembly = Directory.Exists(path)
+            ? new[] { "UserService.dll", "UserService" }.Select(name => Path.Combine(path, name)).FirstOrDefault(File.Exists) ?? path
+            : path;
         return File.Exists(assembly)
             ? Path.GetFullPath(assembly)
-            : throw new ArgumentException($"--compare takes another build's UserService.dll, or its folder: there is none at '{path}'.");
+            : throw new ArgumentException($"--compare takes another build's UserService.dll, a native UserService, or its folder: there is none at '{path}'.");
     }
 
     /// <summary>A setting for the service, such as <c>Aspire__StackExchange__Redis__DisableTracing=true</c>, to measure what it costs.</summary>
