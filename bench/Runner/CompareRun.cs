@@ -36,7 +36,8 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
                 await EngineRun.SeedAsync(new Uri($"http://127.0.0.1:{seeding.Port}/"), token, options.Users);
             }
 
-            Side[] sides = [await StartAsync(store, "this build", "this", Build.Output("UserService")), await StartAsync(store, "the other", "other", other)];
+            var (mine, theirs) = IsNative(other) ? ("JIT", "Native AOT") : ("this build", "the other");
+            Side[] sides = [await StartAsync(store, mine, "this", Build.Output("UserService")), await StartAsync(store, theirs, "other", other)];
             try
             {
                 foreach (var side in sides)
@@ -85,11 +86,20 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
     private Task<LoadResult> LoadAsync(Side side, TimeSpan duration) =>
         Wrk.RunAsync(Scenario.GetById.Script, new Uri($"http://127.0.0.1:{side.Server.Port}/"), duration, options.Connections, token, options.Users);
 
+    /// <summary>Whether <paramref name="build"/> is a Native AOT executable rather than an assembly.</summary>
+    public static bool IsNative(string build) => !build.EndsWith(".dll", StringComparison.Ordinal);
+
     private static string Markdown(string engine, Side[] sides)
     {
         var (mine, theirs) = (sides[0], sides[1]);
         var report = new StringBuilder();
-        report.AppendLine(CultureInfo.InvariantCulture, $"## This build against {theirs.Assembly}");
+        report.AppendLine(IsNative(theirs.Assembly) ? Report.NativeHeading : $"## This build against {theirs.Assembly}");
+        if (IsNative(theirs.Assembly))
+        {
+            report.AppendLine();
+            report.AppendLine("This build as the JIT runs it, against its Native AOT publish (`dotnet publish UserService -c Release -r linux-x64 -p:PublishAot=true`).");
+        }
+
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture, $"Reads by id on {engine}, both builds up at once, {Rounds} windows of {Window.TotalSeconds:0} s each, taking turns; each warmed up a second at a time from the moment it was ready.");
         report.AppendLine();
@@ -110,12 +120,24 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
         return report.ToString();
     }
 
-    /// <summary>What a build needs of its own to run: a native executable, or an assembly's folder without symbols and documentation.</summary>
-    private static long SizeOnDisk(string build) =>
-        build.EndsWith(".dll", StringComparison.Ordinal)
-            ? new DirectoryInfo(Path.GetDirectoryName(build)!).EnumerateFiles("*", SearchOption.AllDirectories)
-                .Where(file => file.Extension is not (".pdb" or ".xml" or ".dbg")).Sum(file => file.Length)
-            : new FileInfo(build).Length;
+    /// <summary>
+    /// What a build needs of its own to run: a native executable, or an assembly's folder (its files and its
+    /// <c>runtimes</c> folder, not the folders other builds left beside them) without symbols and documentation.
+    /// </summary>
+    private static long SizeOnDisk(string build)
+    {
+        if (IsNative(build))
+        {
+            return new FileInfo(build).Length;
+        }
+
+        var folder = new DirectoryInfo(Path.GetDirectoryName(build)!);
+        var runtimes = new DirectoryInfo(Path.Combine(folder.FullName, "runtimes"));
+        return folder.EnumerateFiles()
+            .Concat(runtimes.Exists ? runtimes.EnumerateFiles("*", SearchOption.AllDirectories) : [])
+            .Where(file => file.Extension is not (".pdb" or ".xml"))
+            .Sum(file => file.Length);
+    }
 
     private static string Change(double mine, double theirs) =>
         theirs == 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{mine / theirs:0.00}×");

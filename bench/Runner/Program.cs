@@ -61,10 +61,18 @@ if (options.History is { } duration)
 
 if (options.Compare is { } other)
 {
-    // This build against another, side by side; the report stays out of results.md.
+    // This build against another, side by side; against a native build the report's section of its own is
+    // replaced, otherwise the comparison stays out of it.
     var comparison = await new CompareRun(other, options, tokens, logs).RunAsync();
     var written = Path.Combine(logs, "compare.md");
     await File.WriteAllTextAsync(written, comparison);
+    if (CompareRun.IsNative(other))
+    {
+        var existing = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmark results" + Environment.NewLine;
+        await File.WriteAllTextAsync(options.Output, Report.WithSection(existing, Report.NativeHeading, comparison));
+        written = options.Output;
+    }
+
     Console.WriteLine();
     Console.WriteLine(comparison);
     Console.WriteLine($"Written to {Path.GetRelativePath(Build.RepositoryRoot, written)}.");
@@ -78,9 +86,10 @@ foreach (var engine in options.Engines)
 }
 
 var chart = Path.ChangeExtension(options.Output, ".svg");
-// A full run keeps the scale section that a --scale run wrote.
+// A full run keeps the sections that a --scale, a --history and a native --compare run wrote.
 var previous = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "";
-var report = Report.Markdown(results, options, Path.GetFileName(chart)) + Report.Section(previous, Report.ScaleHeading) + Report.Section(previous, Report.HistoryHeading);
+var report = Report.Markdown(results, options, Path.GetFileName(chart))
+    + Report.Section(previous, Report.ScaleHeading) + Report.Section(previous, Report.HistoryHeading) + Report.Section(previous, Report.NativeHeading);
 Directory.CreateDirectory(Path.GetDirectoryName(options.Output)!);
 await File.WriteAllTextAsync(options.Output, report);
 await File.WriteAllTextAsync(chart, Chart.Svg(results));

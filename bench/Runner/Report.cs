@@ -66,6 +66,9 @@ internal static class Report
     /// <summary>The heading <see cref="HistoryCheck"/> writes its section under.</summary>
     public const string HistoryHeading = "## History";
 
+    /// <summary>The heading <see cref="CompareRun"/> writes its section under when the other build is a Native AOT one.</summary>
+    public const string NativeHeading = "## Native AOT against JIT";
+
     /// <summary>The section of <paramref name="report"/> under <paramref name="heading"/>, up to the next heading; empty where it has none.</summary>
     public static string Section(string report, string heading)
     {
@@ -83,7 +86,7 @@ internal static class Report
     public static string WithSection(string report, string heading, string section)
     {
         var without = Section(report, heading) is { Length: > 0 } old ? report.Replace(old.Trim(), "", StringComparison.Ordinal) : report;
-        return without.TrimEnd() + Environment.NewLine + section;
+        return without.TrimEnd() + Environment.NewLine + Environment.NewLine + section;
     }
 
     /// <summary>Whether any scenario failed more than 1 % of its requests: a broken run, not a slow one.</summary>
