@@ -10,7 +10,9 @@ namespace UserService.Tests.ClosedBox.Deployment;
 /// <summary>
 /// A deployment made from the manifest as written: the cache started as the manifest describes it (its
 /// command on a local redis-server), the service started with exactly the manifest's environment, its
-/// parameters filled in as azd or aspirate would ask for them, and an OpenID Connect provider to trust.
+/// parameters filled in as azd or aspirate would ask for them, and an OpenID Connect provider to trust. Both
+/// builds: the one the image holds, and the Native AOT publish (see <see cref="Engines.RequireNativeBinary"/>),
+/// whose JWT handler fetches the provider's metadata and keys as the other's does.
 /// </summary>
 public sealed partial class DeploymentTests(PublishedManifest manifest) : IClassFixture<PublishedManifest>, IAsyncDisposable
 {
@@ -23,9 +25,15 @@ public sealed partial class DeploymentTests(PublishedManifest manifest) : IClass
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task ServiceDeployedFromTheManifestStartsAndServesTokensFromTheConfiguredProvider()
+    public const string Jit = "jit";
+    public const string Native = "native";
+
+    [Theory]
+    [InlineData(Jit)]
+    [InlineData(Native)]
+    public async Task ServiceDeployedFromTheManifestStartsAndServesTokensFromTheConfiguredProvider(string build)
     {
+        var binary = build == Native ? Engines.RequireNativeBinary() : null;
         Engines.RequireInstalled(Engines.RedisServer);
         await using var identity = await IdentityProvider.StartAsync(directory.FullName);
         var ports = FreePort.Next(3);
@@ -43,7 +51,7 @@ public sealed partial class DeploymentTests(PublishedManifest manifest) : IClass
         };
 
         StartCache(values, cachePort);
-        StartService(values, identity.TrustFile);
+        StartService(values, identity.TrustFile, binary);
 
         using var management = new HttpClient { BaseAddress = new($"http://127.0.0.1:{managementPort}") };
         var health = await Eventually.MatchAsync(cancellation => Eventually.ProbeAsync(management, "/health", cancellation), status => status == HttpStatusCode.OK, StartTimeout);
@@ -70,13 +78,15 @@ public sealed partial class DeploymentTests(PublishedManifest manifest) : IClass
         Start(startInfo);
     }
 
-    /// <summary>The service's build output with the manifest's environment and nothing else, as a container gets it.</summary>
-    private void StartService(Dictionary<string, string> values, string trustFile)
+    /// <summary>
+    /// The service's build output, or its native <paramref name="binary"/>, with the manifest's environment and
+    /// nothing else, as a container gets it.
+    /// </summary>
+    private void StartService(Dictionary<string, string> values, string trustFile, string? binary)
     {
-        var startInfo = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "UserService.dll")])
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
+        var startInfo = binary is null
+            ? new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "UserService.dll")]) { WorkingDirectory = AppContext.BaseDirectory }
+            : new ProcessStartInfo(binary) { WorkingDirectory = Path.GetDirectoryName(binary) };
         var machine = new[] { "PATH", "HOME", "DOTNET_ROOT" }.Select(name => (name, value: Environment.GetEnvironmentVariable(name))).ToList();
         startInfo.Environment.Clear();
         machine.Where(variable => variable.value is not null).ToList().ForEach(variable => startInfo.Environment[variable.name] = variable.value);
