@@ -95,6 +95,19 @@ public sealed class HistoryCheckerTests
         Assert.Equal(1, verdict.Violations["no answer"].Count);
     }
 
+    [Fact]
+    public void SlowAnswerWhileAReplicaIsKilledAndStartedAgainIsExcusedAndOneOutsideItIsNot()
+    {
+        // The first replace waited while its replica was killed and started again; the second was slow on its own.
+        var history = new[] { Create(1, 2, 201, "a", id: 1), Replace(3, 6.5, 200, 1, "b"), Replace(9, 11.5, 200, 1, "c") };
+        var cut = new Window(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(6));
+
+        var verdict = Checker.Check(history, [User(1, "c")], ["kill -9 of a service replica"], [cut]);
+
+        Assert.Equal(["slower than 2 s"], verdict.Violations.Keys);
+        Assert.Equal(1, verdict.Violations["slower than 2 s"].Count);
+    }
+
     private static void AssertViolation(string kind, Operation[] history, Observed[] final)
     {
         var verdict = Checker.Check(history, final, []);
