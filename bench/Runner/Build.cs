@@ -20,6 +20,9 @@ internal static class Build
     public static string Output(string project) =>
         Path.Combine(RepositoryRoot, project, "bin", Configuration, "net10.0", $"{Path.GetFileName(project)}.dll");
 
+    /// <summary>Whether a build of the service is a Native AOT executable, which runs as it is, rather than an assembly that dotnet runs.</summary>
+    public static bool IsNative(string build) => !build.EndsWith(".dll", StringComparison.Ordinal);
+
     private static string Metadata(string key) =>
         typeof(Build).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(attribute => attribute.Key == key).Value!;
 }

@@ -36,7 +36,7 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
                 await EngineRun.SeedAsync(new Uri($"http://127.0.0.1:{seeding.Port}/"), token, options.Users);
             }
 
-            var (mine, theirs) = IsNative(other) ? ("JIT", "Native AOT") : ("this build", "the other");
+            var (mine, theirs) = Build.IsNative(other) ? ("JIT", "Native AOT") : ("this build", "the other");
             Side[] sides = [await StartAsync(store, mine, "this", Build.Output("UserService")), await StartAsync(store, theirs, "other", other)];
             try
             {
@@ -86,15 +86,12 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
     private Task<LoadResult> LoadAsync(Side side, TimeSpan duration) =>
         Wrk.RunAsync(Scenario.GetById.Script, new Uri($"http://127.0.0.1:{side.Server.Port}/"), duration, options.Connections, token, options.Users);
 
-    /// <summary>Whether <paramref name="build"/> is a Native AOT executable rather than an assembly.</summary>
-    public static bool IsNative(string build) => !build.EndsWith(".dll", StringComparison.Ordinal);
-
     private static string Markdown(string engine, Side[] sides)
     {
         var (mine, theirs) = (sides[0], sides[1]);
         var report = new StringBuilder();
-        report.AppendLine(IsNative(theirs.Assembly) ? Report.NativeHeading : $"## This build against {theirs.Assembly}");
-        if (IsNative(theirs.Assembly))
+        report.AppendLine(Build.IsNative(theirs.Assembly) ? Report.NativeHeading : $"## This build against {theirs.Assembly}");
+        if (Build.IsNative(theirs.Assembly))
         {
             report.AppendLine();
             report.AppendLine("This build as the JIT runs it, against its Native AOT publish (`dotnet publish UserService -c Release -r linux-x64 -p:PublishAot=true`).");
@@ -126,7 +123,7 @@ internal sealed partial class CompareRun(string other, Options options, Tokens t
     /// </summary>
     private static long SizeOnDisk(string build)
     {
-        if (IsNative(build))
+        if (Build.IsNative(build))
         {
             return new FileInfo(build).Length;
         }

@@ -127,7 +127,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         Store store, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory, string assembly, int[] ports)
     {
         var (port, managementPort) = (ports[0], ports[1]);
-        var (fileName, arguments) = CompareRun.IsNative(assembly) ? (assembly, Array.Empty<string>()) : ("dotnet", [assembly]);
+        var (fileName, arguments) = Build.IsNative(assembly) ? (assembly, Array.Empty<string>()) : ("dotnet", [assembly]);
         var service = Server.Start(name, port, fileName, arguments,
         [
             new("ASPNETCORE_ENVIRONMENT", "Production"),

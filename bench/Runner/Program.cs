@@ -66,7 +66,7 @@ if (options.Compare is { } other)
     var comparison = await new CompareRun(other, options, tokens, logs).RunAsync();
     var written = Path.Combine(logs, "compare.md");
     await File.WriteAllTextAsync(written, comparison);
-    if (CompareRun.IsNative(other))
+    if (Build.IsNative(other))
     {
         var existing = File.Exists(options.Output) ? await File.ReadAllTextAsync(options.Output) : "# Benchmark results" + Environment.NewLine;
         await File.WriteAllTextAsync(options.Output, Report.WithSection(existing, Report.NativeHeading, comparison));

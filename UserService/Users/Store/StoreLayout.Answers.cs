@@ -61,20 +61,26 @@ public static partial class StoreLayout
         Running,
     }
 
-    /// <summary>A script's answer: its word, and what follows it.</summary>
-    public readonly record struct ScriptReply(ScriptAnswer Answer, RedisResult[] Values)
+    /// <summary>A script's answer: its word, and what follows it (<c>this[0]</c> is the first value after the word).</summary>
+    public readonly struct ScriptReply
     {
+        private readonly RedisResult[] items;
+
+        private ScriptReply(ScriptAnswer answer, RedisResult[] items) => (Answer, this.items) = (answer, items);
+
+        public ScriptAnswer Answer { get; }
+
+        public RedisValue this[int index] => (RedisValue)items[index + 1];
+
         /// <summary>Reads <c>{ word, ... }</c>; a word that is not a <see cref="ScriptAnswer"/> is a bug, not data.</summary>
         public static ScriptReply Of(RedisResult result)
         {
             var items = (RedisResult[])result!;
             var word = items[0].ToString();
             return Enum.TryParse<ScriptAnswer>(word, ignoreCase: false, out var answer) && answer.ToString() == word
-                ? new(answer, items[1..])
+                ? new(answer, items)
                 : throw new InvalidOperationException($"A store script answered '{word}', which is not a {nameof(ScriptAnswer)}.");
         }
-
-        public RedisValue this[int index] => (RedisValue)Values[index];
     }
 
     /// <summary>Runs a store script: its keys as KEYS, which a cluster routes by, its values as ARGV, in the order its first lines name them.</summary>
