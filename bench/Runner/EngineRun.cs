@@ -144,14 +144,19 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         return service;
     }
 
-    private async Task<Server> StartBaselineAsync(Store store, CoreLayout? layout, string name)
+    private Task<Server> StartBaselineAsync(Store store, CoreLayout? layout, string name) =>
+        StartBaselineAsync(store, layout, name, logDirectory, Build.Output(Path.Combine("bench", "Baseline")));
+
+    /// <summary>A build of the baseline: <paramref name="build"/> run by <c>dotnet</c>, or a Native AOT executable run as it is.</summary>
+    internal static async Task<Server> StartBaselineAsync(Store store, CoreLayout? layout, string name, string logDirectory, string build)
     {
         var port = FreePort.Next(1)[0];
-        var baseline = Server.Start(name, port, "dotnet", [Build.Output(Path.Combine("bench", "Baseline"))],
+        var (fileName, arguments) = Build.IsNative(build) ? (build, Array.Empty<string>()) : ("dotnet", [build]);
+        var baseline = Server.Start(name, port, fileName, arguments,
         [
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"),
             new($"ConnectionStrings__{ResourceNames.Cache}", store.ConnectionString),
-        ], logDirectory, Path.GetDirectoryName(Build.Output(Path.Combine("bench", "Baseline"))), layout?.Server);
+        ], logDirectory, Path.GetDirectoryName(build), layout?.Server);
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         await baseline.WaitUntilReadyAsync(async () => (await client.GetAsync("/api/users/1")).StatusCode is HttpStatusCode.OK or HttpStatusCode.NotFound);
         return baseline;

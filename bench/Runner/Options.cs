@@ -17,6 +17,7 @@ internal sealed record Options(
     string Output,
     bool Quick,
     string? Compare = null,
+    string? CompareBaseline = null,
     TimeSpan? History = null)
 {
     public static Options Parse(string[] args)
@@ -45,12 +46,13 @@ internal sealed record Options(
                 "--scenarios" => options with { Scenarios = args[++i].Split(',').Select(Scenario.Named).ToList() },
                 "--set" => options with { ServiceSettings = With(options.ServiceSettings, args[++i]) },
                 "--output" => options with { Output = Path.GetFullPath(args[++i]) },
-                "--compare" => options with { Compare = ServiceAssembly(args[++i]) },
+                "--compare" => options with { Compare = BuildOf("UserService", "--compare", args[++i]) },
+                "--compare-baseline" => options with { CompareBaseline = BuildOf("Baseline", "--compare-baseline", args[++i]) },
                 "--history" => options with { History = TimeSpan.FromSeconds(int.Parse(args[++i], CultureInfo.InvariantCulture)) },
                 var unknown => throw new ArgumentException(
                     $"Unknown option '{unknown}'. Options: --quick, --duration <s>, --warmup <s>, --warmup-curve <s>, --users <n>, --connections <n>, "
                     + "--cores 1,2,4,8, --scale 10000,1000000, --engines garnet,redis-server,cluster, --scenarios get,list,create,update,mix, --set <service setting>=<value>, --output <file>, "
-                    + "--compare <another build's UserService.dll or native UserService>, --history <s>."),
+                    + "--compare <another build's UserService.dll or native UserService>, --compare-baseline <another build's Baseline.dll or native Baseline>, --history <s>."),
             };
         }
 
@@ -69,17 +71,17 @@ internal sealed record Options(
     }
 
     /// <summary>
-    /// Another build of the service to compare this one with: its <c>UserService.dll</c>, a Native AOT
-    /// <c>UserService</c> executable, or the folder that holds either.
+    /// Another build of <paramref name="project"/> (the service or the baseline) to compare with this one: its
+    /// assembly, its Native AOT executable, or the folder that holds either.
     /// </summary>
-    private static string ServiceAssembly(string path)
+    private static string BuildOf(string project, string option, string path)
     {
-        var assembly = Directory.Exists(path)
-            ? new[] { "UserService.dll", "UserService" }.Select(name => Path.Combine(path, name)).FirstOrDefault(File.Exists) ?? path
+        var build = Directory.Exists(path)
+            ? new[] { $"{project}.dll", project }.Select(name => Path.Combine(path, name)).FirstOrDefault(File.Exists) ?? path
             : path;
-        return File.Exists(assembly)
-            ? Path.GetFullPath(assembly)
-            : throw new ArgumentException($"--compare takes another build's UserService.dll, a native UserService, or its folder: there is none at '{path}'.");
+        return File.Exists(build)
+            ? Path.GetFullPath(build)
+            : throw new ArgumentException($"{option} takes another build's {project}.dll, a native {project}, or its folder: there is none at '{path}'.");
     }
 
     /// <summary>A setting for the service, such as <c>Aspire__StackExchange__Redis__DisableTracing=true</c>, to measure what it costs.</summary>

@@ -61,9 +61,9 @@ if (options.History is { } duration)
 
 if (options.Compare is { } other)
 {
-    // This build against another, side by side; against a native build the report's section of its own is
-    // replaced, otherwise the comparison stays out of it.
-    var comparison = await new CompareRun(other, options, tokens, logs).RunAsync();
+    // This build against another, side by side with the baseline; against a native build the report's section
+    // of its own is replaced, otherwise the comparison stays out of it.
+    var comparison = await new CompareRun(other, options.CompareBaseline, options, tokens, logs).RunAsync();
     var written = Path.Combine(logs, "compare.md");
     await File.WriteAllTextAsync(written, comparison);
     if (Build.IsNative(other))

@@ -162,7 +162,8 @@ internal static class Report
 
     private static string Verdict(bool met, string figure) => $"{(met ? "met" : "**not met**")}: {figure}";
 
-    private static string Machine()
+    /// <summary>The machine a run measured on, in a line.</summary>
+    public static string Machine()
     {
         var cpu = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(line => line.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
