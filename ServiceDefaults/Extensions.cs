@@ -52,6 +52,14 @@ public static partial class Extensions
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
 
+        // Readiness exported as a metric too, for alerts on an instance out of rotation.
+        builder.Services.AddSingleton<IHealthCheckPublisher, ReadinessMetric>();
+        builder.Services.Configure<HealthCheckPublisherOptions>(options =>
+        {
+            options.Delay = TimeSpan.Zero;
+            options.Period = ReadinessMetric.Period;
+        });
+
         return builder;
     }
 

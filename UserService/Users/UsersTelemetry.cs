@@ -19,6 +19,7 @@ public sealed class UsersTelemetry : IDisposable
     private readonly Counter<long> unreplicated;
     private readonly Counter<long> breakerOpened;
     private readonly Histogram<double> storeDuration;
+    private int repairPending;
 
     public UsersTelemetry(IMeterFactory meterFactory)
     {
@@ -35,6 +36,16 @@ public sealed class UsersTelemetry : IDisposable
         storeDuration = meter.CreateHistogram<double>(
             "userservice.store.operation.duration", "s", "Duration of user store operations, Redis round trips included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
+        meter.CreateObservableGauge(
+            "userservice.store.repair.pending", () => Volatile.Read(ref repairPending), "{repair}",
+            "1 while this replica knows the store's current run is not yet repaired, 0 once it found it repaired.");
+
+        // Exported at 0 from the start: a series that appears with its first event at 1 is one that
+        // increase() and rate() cannot see rise, so an alert on the first unreadable document would not fire.
+        foreach (var counter in new[] { created, updated, deleted, unreadable, unreplicated, breakerOpened })
+        {
+            counter.Add(0);
+        }
     }
 
     public void UserCreated() => created.Add(1);
@@ -48,6 +59,9 @@ public sealed class UsersTelemetry : IDisposable
     public void ReplicationTimedOut() => unreplicated.Add(1);
 
     public void StoreBreakerOpened() => breakerOpened.Add(1);
+
+    /// <summary>Whether the repair this replica last looked for is still to be done.</summary>
+    public void RepairPending(bool pending) => Volatile.Write(ref repairPending, pending ? 1 : 0);
 
     /// <summary>
     /// A client span named after the store operation, under the request's span, where the Redis client's

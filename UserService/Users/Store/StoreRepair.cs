@@ -40,7 +40,7 @@ public sealed class StoreRepairOptions
 /// already ignore what a repair removes, so the service serves throughout, and if it fails.
 /// </summary>
 internal sealed class StoreRepair(
-    IConnectionMultiplexer redis, UserStore store, StoreLayoutGate gate, IOptions<StoreRepairOptions> options, TimeProvider time, ILogger<StoreRepair> logger)
+    IConnectionMultiplexer redis, UserStore store, StoreLayoutGate gate, IOptions<StoreRepairOptions> options, UsersTelemetry telemetry, TimeProvider time, ILogger<StoreRepair> logger)
     : LeasedUpkeep(redis, StoreLayout.RepairLease, options.Value.Lease, time, logger)
 {
     private bool forced = options.Value.Force;
@@ -51,13 +51,16 @@ internal sealed class StoreRepair(
         // A store still being migrated is repaired once it holds the layout the repair knows.
         await gate.WaitAsync(stoppingToken);
         var run = await StoreRunAsync();
-        return await NothingToDoAsync(database, run) ? null : run;
+        var due = !await NothingToDoAsync(database, run);
+        telemetry.RepairPending(due);
+        return due ? run : null;
     }
 
     protected override async Task DoAsync(IDatabase database, string due, CancellationToken stoppingToken)
     {
         await RepairAsync(database, due, forced ? null : await PositionAsync(database, due), stoppingToken);
         forced = false;
+        telemetry.RepairPending(false);
     }
 
     /// <summary>Whether the record says this store run was repaired (unless this replica was told to repair anyway); counts the check.</summary>
