@@ -12,6 +12,9 @@ public static partial class Extensions
 {
     private const string BearerSection = "Authentication:Schemes:Bearer";
 
+    /// <summary>The factory's client that fetches the identity provider's metadata and keys.</summary>
+    public const string BackchannelClient = "identity-provider";
+
     /// <summary>
     /// JWT bearer authentication configured from <c>Authentication:Schemes:Bearer</c>: <c>Authority</c> and
     /// <c>ValidAudiences</c> for an identity provider, or the issuer, audiences and signing keys that
@@ -23,6 +26,21 @@ public static partial class Extensions
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             // Claims keep the names the token gives them ("sub", "scope"), not the WS-Federation URIs.
             .AddJwtBearer(options => options.MapInboundClaims = false);
+
+        // The identity provider's metadata and signing keys are fetched with a client from the factory, not the
+        // handler's own: the standard resilience pipeline retries a provider that fails or answers slowly (at
+        // start, at a key rotation) instead of leaving every token refused until the handler looks again
+        // minutes later; service discovery resolves an Authority named after a resource; and the fetches show
+        // in the outgoing-call metrics and traces.
+        builder.Services.AddHttpClient(BackchannelClient);
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IHttpClientFactory>((options, clients) =>
+            {
+                var backchannel = clients.CreateClient(BackchannelClient);
+                backchannel.Timeout = options.BackchannelTimeout;
+                backchannel.MaxResponseContentBufferSize = 10 * 1024 * 1024;
+                options.Backchannel = backchannel;
+            });
 
         // The options are built again whenever configuration changes, so that a key that dotnet user-jwts
         // creates, resets or removes while the service runs (its secrets file is watched) takes effect

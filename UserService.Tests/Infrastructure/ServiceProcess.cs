@@ -34,9 +34,11 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>
     /// Starts the service on <paramref name="storeConnectionString"/> in <paramref name="environment"/> and,
     /// unless told otherwise, waits until it is ready. The build the tests run on, or the native
-    /// <paramref name="executable"/> (see <see cref="Engines.RequireNativeBinary"/>).
+    /// <paramref name="executable"/> (see <see cref="Engines.RequireNativeBinary"/>); with
+    /// <paramref name="settings"/> in place of <see cref="ServiceSettings.Common"/>.
     /// </summary>
-    public static async Task<ServiceProcess> StartAsync(string storeConnectionString, string environment = "Testing", bool waitUntilReady = true, string? executable = null)
+    public static async Task<ServiceProcess> StartAsync(
+        string storeConnectionString, string environment = "Testing", bool waitUntilReady = true, string? executable = null, Dictionary<string, string>? settings = null)
     {
         var ports = FreePort.Next(2);
         var (apiPort, managementPort) = (ports[0], ports[1]);
@@ -45,7 +47,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             : new ProcessStartInfo(executable) { WorkingDirectory = Path.GetDirectoryName(executable) };
         startInfo.RedirectStandardOutput = true;
         startInfo.RedirectStandardError = true;
-        var settings = ServiceSettings.Common();
+        settings = new(settings ?? ServiceSettings.Common());
         settings["ASPNETCORE_ENVIRONMENT"] = environment;
         settings["ASPNETCORE_URLS"] = $"http://127.0.0.1:{apiPort};http://127.0.0.1:{managementPort}";
         settings[ServiceSettings.ManagementPort] = managementPort.ToString();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -15,13 +16,15 @@ namespace UserService.Tests.ClosedBox.Deployment;
 /// <summary>
 /// An OpenID Connect provider as small as a deployment needs: discovery metadata and a JWKS over HTTPS,
 /// with a certificate of its own that the caller trusts through <see cref="TrustFile"/>, and tokens signed
-/// with its RSA key.
+/// with its RSA key. A flaky one, when asked: each document's first requests answer 503
+/// (<c>unavailable</c>), and the one after them answers only after <c>slow</c>.
 /// </summary>
 public sealed class IdentityProvider : IAsyncDisposable
 {
     private readonly RSA key = RSA.Create(2048);
     private readonly string keyId = Guid.NewGuid().ToString("N");
     private readonly WebApplication app;
+    private readonly ConcurrentDictionary<string, int> requests = new();
 
     private IdentityProvider(WebApplication app, string authority, string trustFile)
     {
@@ -35,7 +38,14 @@ public sealed class IdentityProvider : IAsyncDisposable
     /// <summary>A PEM file with the provider's certificate, for <c>SSL_CERT_FILE</c>.</summary>
     public string TrustFile { get; }
 
-    public static async Task<IdentityProvider> StartAsync(string directory)
+    /// <summary>The requests each path (the metadata's, the keys') has had, answered or not.</summary>
+    public int RequestsTo(string path) => requests.GetValueOrDefault(path);
+
+    public const string MetadataPath = "/.well-known/openid-configuration";
+
+    public const string KeysPath = "/jwks";
+
+    public static async Task<IdentityProvider> StartAsync(string directory, int unavailable = 0, TimeSpan slow = default)
     {
         var port = FreePort.Next();
         var authority = $"https://localhost:{port}";
@@ -50,13 +60,29 @@ public sealed class IdentityProvider : IAsyncDisposable
         var app = builder.Build();
         var provider = new IdentityProvider(app, authority, trustFile);
 
-        app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, object>
+        app.Use(async (context, next) =>
+        {
+            var request = provider.requests.AddOrUpdate(context.Request.Path, 1, (_, count) => count + 1);
+            if (request <= unavailable)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
+            if (request == unavailable + 1)
+            {
+                await Task.Delay(slow, context.RequestAborted);
+            }
+
+            await next(context);
+        });
+        app.MapGet(MetadataPath, () => Results.Json(new Dictionary<string, object>
         {
             ["issuer"] = authority,
-            ["jwks_uri"] = $"{authority}/jwks",
+            ["jwks_uri"] = $"{authority}{KeysPath}",
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
         }));
-        app.MapGet("/jwks", () =>
+        app.MapGet(KeysPath, () =>
         {
             var jwk = JsonWebKeyConverter.ConvertFromRSASecurityKey(new RsaSecurityKey(provider.key.ExportParameters(false)) { KeyId = provider.keyId });
             return Results.Json(new { keys = new[] { new { kty = jwk.Kty, use = "sig", kid = jwk.Kid, alg = "RS256", n = jwk.N, e = jwk.E } } });
