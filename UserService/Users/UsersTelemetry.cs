@@ -11,6 +11,9 @@ public sealed class UsersTelemetry : IDisposable
 {
     public const string Name = "UserService";
 
+    private static readonly KeyValuePair<string, object?> Hit = new("result", "hit");
+    private static readonly KeyValuePair<string, object?> Miss = new("result", "miss");
+
     private readonly ActivitySource activitySource = new(Name);
     private readonly Counter<long> created;
     private readonly Counter<long> updated;
@@ -18,6 +21,7 @@ public sealed class UsersTelemetry : IDisposable
     private readonly Counter<long> unreadable;
     private readonly Counter<long> unreplicated;
     private readonly Counter<long> breakerOpened;
+    private readonly Counter<long> cacheLookups;
     private readonly Histogram<double> storeDuration;
     private int repairPending;
 
@@ -33,6 +37,8 @@ public sealed class UsersTelemetry : IDisposable
             "userservice.store.unreplicated_writes", "{write}", "Writes that fewer store replicas confirmed than acknowledging them needs: each answered 503.");
         breakerOpened = meter.CreateCounter<long>(
             "userservice.store.breaker.openings", "{opening}", "Times the store's circuit breaker opened: calls to the store failed at once until it closed.");
+        cacheLookups = meter.CreateCounter<long>(
+            "userservice.cache.lookups", "{lookup}", "Lookups of cached answers in the output cache, by result: hit or miss.");
         storeDuration = meter.CreateHistogram<double>(
             "userservice.store.operation.duration", "s", "Duration of user store operations, Redis round trips included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
@@ -46,6 +52,9 @@ public sealed class UsersTelemetry : IDisposable
         {
             counter.Add(0);
         }
+
+        cacheLookups.Add(0, Hit);
+        cacheLookups.Add(0, Miss);
     }
 
     public void UserCreated() => created.Add(1);
@@ -59,6 +68,8 @@ public sealed class UsersTelemetry : IDisposable
     public void ReplicationTimedOut() => unreplicated.Add(1);
 
     public void StoreBreakerOpened() => breakerOpened.Add(1);
+
+    public void CacheLookup(bool hit) => cacheLookups.Add(1, hit ? Hit : Miss);
 
     /// <summary>Whether the repair this replica last looked for is still to be done.</summary>
     public void RepairPending(bool pending) => Volatile.Write(ref repairPending, pending ? 1 : 0);

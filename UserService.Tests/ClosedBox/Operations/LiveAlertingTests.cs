@@ -18,6 +18,20 @@ public sealed partial class LiveAlertingTests
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task EveryDashboardPanelsQueryReturnsSeriesFromTheLiveService()
+    {
+        await using var live = await LiveService.StartAsync();
+
+        // Some series (a histogram's buckets after its first requests, the GC's heap after its first
+        // collection) arrive a scrape or two after the first.
+        foreach (var (panel, query) in DashboardTests.Queries(rateInterval: "5s"))
+        {
+            var series = await Eventually.MatchAsync(cancellation => live.Prometheus.QueryAsync(query, cancellation), found => found.Count > 0, Scraped);
+            Assert.True(series.Count > 0, $"The panel {panel} shows nothing: {query}");
+        }
+    }
+
+    [Fact]
     public async Task EveryRuleEvaluatesAndEverySeriesItReadsComesFromTheLiveService()
     {
         await using var live = await LiveService.StartAsync();

@@ -24,6 +24,7 @@ internal sealed class BoundedOutputCacheStore(
     IConnectionMultiplexer redis,
     TimeProvider clock,
     IOptions<CachingOptions> options,
+    UsersTelemetry telemetry,
     ILogger<BoundedOutputCacheStore> logger)
     : IOutputCacheStore
 {
@@ -33,8 +34,12 @@ internal sealed class BoundedOutputCacheStore(
     /// <summary>A lookup or a storing takes a millisecond or two; one that takes longer is not worth waiting for.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(100);
 
-    public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken) =>
-        await breaker.CallStoreAsync(() => inner.GetAsync(key, cancellationToken).AsTask().WaitAsync(Timeout, cancellationToken));
+    public async ValueTask<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var answer = await breaker.CallStoreAsync(() => inner.GetAsync(key, cancellationToken).AsTask().WaitAsync(Timeout, cancellationToken));
+        telemetry.CacheLookup(hit: answer is not null);
+        return answer;
+    }
 
     public async ValueTask SetAsync(string key, byte[] value, string[]? tags, TimeSpan validFor, CancellationToken cancellationToken)
     {

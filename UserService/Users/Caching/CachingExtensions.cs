@@ -44,6 +44,7 @@ public static class CachingExtensions
             services.GetRequiredService<IConnectionMultiplexer>(),
             TimeProvider.System,
             services.GetRequiredService<IOptions<CachingOptions>>(),
+            services.GetRequiredService<UsersTelemetry>(),
             services.GetRequiredService<ILogger<BoundedOutputCacheStore>>()));
 
         builder.Services.AddSingleton<CachedReadsEviction>();
