@@ -41,6 +41,13 @@ if (cache.Resource is RedisClusterResource)
     userService.WithEnvironment("Store__Replication__Acks", "1");
 }
 
+// The service serves plain HTTP under the AppHost. Left to its default, Aspire counts every project as a
+// resource that uses a development certificate, and on a machine without a trusted one the dashboard opens
+// with a "No trusted development certificate" error for a certificate nothing here uses.
+#pragma warning disable ASPIRECERTIFICATES001 // Experimental in Aspire 13.6.
+userService.WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
+
 // Aspire would have a deployed service believe X-Forwarded-* from anyone; the service trusts only the
 // proxies configured under ForwardedHeaders instead.
 userService.WithEnvironment(context => context.EnvironmentVariables.Remove("ASPNETCORE_FORWARDEDHEADERS_ENABLED"));

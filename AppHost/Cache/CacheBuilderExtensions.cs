@@ -28,17 +28,21 @@ public static class CacheBuilderExtensions
             secret: true,
             persist: true);
 
+#pragma warning disable ASPIRECERTIFICATES001 // WithoutHttpsCertificate is experimental in Aspire 13.6.
         IResourceBuilder<IResourceWithConnectionString> cache = choice.Engine switch
         {
             CacheEngine.Container => builder.AddRedis(name, password: password)
                 .WithDataVolume()
                 .WithPersistence(interval: TimeSpan.FromSeconds(60), keysChangedThreshold: 1)
-                .WithAppendOnlyFile(),
+                .WithAppendOnlyFile()
+                // Plain TCP, as every other engine: no development certificate asked for, so none missing.
+                .WithoutHttpsCertificate(),
             CacheEngine.Garnet => builder.AddGarnet(name, password, DataDirectoryFor(builder, choice.Engine)),
             CacheEngine.RedisServer => builder.AddRedisServer(name, password, DataDirectoryFor(builder, choice.Engine)),
             CacheEngine.Cluster => builder.AddRedisCluster(name, password, DataDirectoryFor(builder, choice.Engine)),
             _ => throw new InvalidOperationException($"No cache engine is resolved from '{choice.Engine}'."),
         };
+#pragma warning restore ASPIRECERTIFICATES001
 
         return cache.AnnounceEngine(choice);
     }
