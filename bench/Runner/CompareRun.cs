@@ -150,9 +150,9 @@ internal sealed partial class CompareRun(string other, string? otherBaseline, Op
         var ceiling = sides.Where(side => !side.IsService).MinBy(side => side.Reads.CpuPerRequest)!;
         report.AppendLine();
         report.AppendLine(CultureInfo.InvariantCulture,
-            $"The ceiling is the baseline that spends less a read: {ceiling.Name}, {ceiling.Reads.CpuPerRequest:N2} µs. {mine.Name} spends {Change(mine.Reads.CpuPerRequest, ceiling.Reads.CpuPerRequest)} that, {theirs.Name} {Change(theirs.Reads.CpuPerRequest, ceiling.Reads.CpuPerRequest)}.");
+            $"The ceiling is the baseline that spends less a read: {ceiling.Name}, {ceiling.Reads.CpuPerRequest:N2} µs. {Sentence(mine.Name)} spends {Change(mine.Reads.CpuPerRequest, ceiling.Reads.CpuPerRequest)} that, {theirs.Name} {Change(theirs.Reads.CpuPerRequest, ceiling.Reads.CpuPerRequest)}.");
         report.AppendLine(CultureInfo.InvariantCulture,
-            $"{theirs.Name} against {mine.Name}: {Change(theirs.Reads.CpuPerRequest, mine.Reads.CpuPerRequest)} the CPU and {Change(theirs.Reads.KilobytesPerRequest ?? 0, mine.Reads.KilobytesPerRequest ?? 0)} the bytes allocated a read, {Change(theirs.Creates.CpuPerRequest, mine.Creates.CpuPerRequest)} the CPU a create, {Change(theirs.PeakRssBytes, mine.PeakRssBytes)} the peak RSS.");
+            $"{Sentence(theirs.Name)} against {mine.Name}: {Change(theirs.Reads.CpuPerRequest, mine.Reads.CpuPerRequest)} the CPU and {Change(theirs.Reads.KilobytesPerRequest ?? 0, mine.Reads.KilobytesPerRequest ?? 0)} the bytes allocated a read, {Change(theirs.Creates.CpuPerRequest, mine.Creates.CpuPerRequest)} the CPU a create, {Change(theirs.PeakRssBytes, mine.PeakRssBytes)} the peak RSS.");
         return report.ToString();
     }
 
@@ -177,6 +177,9 @@ internal sealed partial class CompareRun(string other, string? otherBaseline, Op
 
     private static string Change(double mine, double theirs) =>
         theirs == 0 ? "–" : string.Create(CultureInfo.InvariantCulture, $"{mine / theirs:0.00}×");
+
+    /// <summary>A build's name at the start of a sentence.</summary>
+    private static string Sentence(string name) => char.ToUpperInvariant(name[0]) + name[1..];
 
     private static string Figure(double? value, string format) => value?.ToString(format, CultureInfo.InvariantCulture) ?? "–";
 
