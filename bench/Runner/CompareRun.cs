@@ -153,8 +153,34 @@ internal sealed partial class CompareRun(string other, string? otherBaseline, Op
             $"The ceiling is the baseline that spends less a read: {ceiling.Name}, {ceiling.Reads.CpuPerRequest:N2} µs. {Sentence(mine.Name)} spends {Change(mine.Reads.CpuPerRequest, ceiling.Reads.CpuPerRequest)} that, {theirs.Name} {Change(theirs.Reads.CpuPerRequest, ceiling.Reads.CpuPerRequest)}.");
         report.AppendLine(CultureInfo.InvariantCulture,
             $"{Sentence(theirs.Name)} against {mine.Name}: {Change(theirs.Reads.CpuPerRequest, mine.Reads.CpuPerRequest)} the CPU and {Change(theirs.Reads.KilobytesPerRequest ?? 0, mine.Reads.KilobytesPerRequest ?? 0)} the bytes allocated a read, {Change(theirs.Creates.CpuPerRequest, mine.Creates.CpuPerRequest)} the CPU a create, {Change(theirs.PeakRssBytes, mine.PeakRssBytes)} the peak RSS.");
+        if (native)
+        {
+            AppendNativeTargets(report, theirs, mine, ceiling);
+        }
+
         return report.ToString();
     }
+
+    /// <summary>The native build against the targets set for it, judged on this run's shared cores.</summary>
+    private static void AppendNativeTargets(StringBuilder report, Side native, Side jit, Side ceiling)
+    {
+        var peakMegabytes = native.PeakRssBytes / 1e6;
+        var firstSecond = native.Warmup.Count > 0 ? native.Warmup[0] / native.Warmup.Max() : 0;
+        var cpu = native.Reads.CpuPerRequest;
+        report.AppendLine();
+        report.AppendLine("| Target for the native build | Verdict |");
+        report.AppendLine("|---|---|");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| Peak RSS under load at most 100 MB | {Verdict(peakMegabytes <= 100, $"{peakMegabytes:0} MB")} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| Exec to ready at most 0.3 s | {Verdict(native.StartToReady.TotalSeconds <= 0.3, $"{native.StartToReady.TotalSeconds:0.00} s")} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| At least 90 % of its best second in the first second of load | {Verdict(firstSecond >= 0.9, $"{firstSecond:P0}")} |");
+        report.AppendLine(CultureInfo.InvariantCulture,
+            $"| CPU a read at most 1.33 × the better baseline's and no more than the JIT build's | {Verdict(cpu <= 1.33 * ceiling.Reads.CpuPerRequest && cpu <= jit.Reads.CpuPerRequest, $"{Change(cpu, ceiling.Reads.CpuPerRequest)} the baseline's, {Change(cpu, jit.Reads.CpuPerRequest)} the JIT build's")} |");
+        report.AppendLine("| Creates on redis-server at 4 dedicated cores at least 15,000 a second | not judged: these cores are shared (see the creates above) |");
+        report.AppendLine();
+        report.AppendLine("Where a target is not met, [bench/README.md](README.md#native-aot-against-jit) says why and what the profile shows.");
+    }
+
+    private static string Verdict(bool met, string figure) => $"{(met ? "met" : "**not met**")}: {figure}";
 
     /// <summary>
     /// What a build needs of its own to run: a native executable, or an assembly's folder (its files and its
