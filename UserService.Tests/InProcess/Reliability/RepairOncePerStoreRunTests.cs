@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using UserService.Tests.Infrastructure;
 using UserService.Users.Store;
@@ -8,7 +10,8 @@ namespace UserService.Tests.InProcess.Reliability;
 /// <summary>
 /// The repair scans the store once per store run, whatever the number of replicas and reconnects: a replica
 /// that finds the run repaired scans nothing, replicas that start together repair once between them, and a
-/// repair cut short continues where it stopped. Each replica is the service in process, on a database of
+/// repair cut short continues where it stopped, and a replica says while it knows the repair is still to be
+/// done (the metric an alert reads). Each replica is the service in process, on a database of
 /// the test's own.
 /// </summary>
 public sealed class RepairOncePerStoreRunTests(GarnetStoreServer store)
@@ -73,6 +76,43 @@ public sealed class RepairOncePerStoreRunTests(GarnetStoreServer store)
         // Four passes over the users, once each, give or take the entries a scan may return twice.
         Assert.InRange(done.Scanned, 4 * Users, 4 * Users * 5 / 4);
         await StoreInvariants.AssertConsistentAsync(factory.StoreConnectionString, repaired: true);
+    }
+
+    [Fact]
+    public async Task RepairPendingMetricReadsOneWhileTheRepairRunsAndZeroOnceItIsDone()
+    {
+        await using var factory = await DatabaseAsync();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(factory.StoreConnectionString);
+        await StoreSeed.SeedAsync(redis.GetDatabase(), users: 400);
+        await using var replica = Replica(factory, batch: 10, pause: TimeSpan.FromMilliseconds(20));
+        var services = replica.Services;
+
+        await RecordAsync(redis, record => record.Phase is nameof(RepairPhase.Documents) or nameof(RepairPhase.Order));
+        var whileRunning = RepairPending(services);
+        await RecordAsync(redis, record => record.Phase == nameof(RepairPhase.Done));
+        var once = await Eventually.MatchAsync(_ => Task.FromResult(RepairPending(services)), pending => pending == 0, Bound);
+
+        Assert.Equal(1, whileRunning);
+        Assert.Equal(0, once);
+    }
+
+    /// <summary>What this replica's <c>userservice.store.repair.pending</c> reads now (meters of other services in the process left out).</summary>
+    private static int RepairPending(IServiceProvider services)
+    {
+        var meters = services.GetRequiredService<IMeterFactory>();
+        int? value = null;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, listening) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name == "userservice.store.repair.pending")
+            {
+                listening.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, measurement, _, _) => value = measurement);
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return value ?? throw new InvalidOperationException("The replica has no userservice.store.repair.pending gauge.");
     }
 
     private async Task<GarnetUserService> DatabaseAsync()
