@@ -52,13 +52,11 @@ public static partial class Extensions
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
 
-        // Readiness exported as a metric too, for alerts on an instance out of rotation.
+        // Readiness exported as a metric too, for alerts on an instance out of rotation. The first run waits
+        // the publisher's default 5 s: at once, it would find the store's layout not yet known and log that
+        // as an error on every start.
         builder.Services.AddSingleton<IHealthCheckPublisher, ReadinessMetric>();
-        builder.Services.Configure<HealthCheckPublisherOptions>(options =>
-        {
-            options.Delay = TimeSpan.Zero;
-            options.Period = ReadinessMetric.Period;
-        });
+        builder.Services.Configure<HealthCheckPublisherOptions>(options => options.Period = ReadinessMetric.Period);
 
         return builder;
     }
