@@ -121,7 +121,7 @@ public sealed class Nemesis(IStoreHost host, StoreKeys keys, IServiceHost servic
     {
         using var process = Process.GetProcessById(await PidAsync(node));
         process.Kill();
-        var gone = await WaitAsync(async () =>
+        var (gone, _) = await WaitAsync(async () =>
         {
             try
             {
@@ -145,7 +145,7 @@ public sealed class Nemesis(IStoreHost host, StoreKeys keys, IServiceHost servic
     /// </summary>
     private async Task HealedAsync(CancellationToken cancellationToken)
     {
-        var healed = await WaitAsync(async () =>
+        var (healed, last) = await WaitAsync(async () =>
         {
             await using var redis = await ConnectAsync();
             var servers = redis.GetServers();
@@ -169,7 +169,7 @@ public sealed class Nemesis(IStoreHost host, StoreKeys keys, IServiceHost servic
         }, cancellationToken);
         if (!healed)
         {
-            throw new InvalidOperationException("The store did not heal within a minute of the fault.");
+            throw new InvalidOperationException($"The store did not heal within a minute of the fault; its last refusal: {last?.Message ?? "none, but not every node was connected or in sync"}");
         }
     }
 
@@ -208,8 +208,10 @@ public sealed class Nemesis(IStoreHost host, StoreKeys keys, IServiceHost servic
         return await ConnectionMultiplexer.ConnectAsync(options);
     }
 
-    private static async Task<bool> WaitAsync(Func<Task<bool>> condition, CancellationToken cancellationToken)
+    /// <summary>Whether <paramref name="condition"/> came to hold within a minute, and the store's last refusal while it did not.</summary>
+    private static async Task<(bool Met, RedisException? Last)> WaitAsync(Func<Task<bool>> condition, CancellationToken cancellationToken)
     {
+        RedisException? last = null;
         var until = DateTime.UtcNow + Bound;
         while (DateTime.UtcNow < until)
         {
@@ -217,18 +219,19 @@ public sealed class Nemesis(IStoreHost host, StoreKeys keys, IServiceHost servic
             {
                 if (await condition())
                 {
-                    return true;
+                    return (true, last);
                 }
             }
-            catch (RedisException)
+            catch (RedisException exception)
             {
                 // A node still loading its data, or not listening yet.
+                last = exception;
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
         }
 
-        return false;
+        return (false, last);
     }
 
     private static void Signal(Process process, string signal)
