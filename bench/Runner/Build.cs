@@ -23,6 +23,10 @@ internal static class Build
     /// <summary>Whether a build of the service is a Native AOT executable, which runs as it is, rather than an assembly that dotnet runs.</summary>
     public static bool IsNative(string build) => !build.EndsWith(".dll", StringComparison.Ordinal);
 
+    /// <summary>What starts <paramref name="build"/>: the native executable itself, or dotnet with the assembly.</summary>
+    public static (string FileName, string[] Arguments) Command(string build) =>
+        IsNative(build) ? (build, []) : ("dotnet", [build]);
+
     private static string Metadata(string key) =>
         typeof(Build).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(attribute => attribute.Key == key).Value!;
 }

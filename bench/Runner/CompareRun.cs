@@ -170,17 +170,15 @@ internal sealed partial class CompareRun(string other, string? otherBaseline, Op
         report.AppendLine();
         report.AppendLine("| Target for the native build | Verdict |");
         report.AppendLine("|---|---|");
-        report.AppendLine(CultureInfo.InvariantCulture, $"| Peak RSS under load at most 100 MB | {Verdict(peakMegabytes <= 100, $"{peakMegabytes:0} MB")} |");
-        report.AppendLine(CultureInfo.InvariantCulture, $"| Exec to ready at most 0.3 s | {Verdict(native.StartToReady.TotalSeconds <= 0.3, $"{native.StartToReady.TotalSeconds:0.00} s")} |");
-        report.AppendLine(CultureInfo.InvariantCulture, $"| At least 90 % of its best second in the first second of load | {Verdict(firstSecond >= 0.9, $"{firstSecond:P0}")} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| Peak RSS under load at most 100 MB | {Report.Verdict(peakMegabytes <= 100, $"{peakMegabytes:0} MB")} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| Exec to ready at most 0.3 s | {Report.Verdict(native.StartToReady.TotalSeconds <= 0.3, $"{native.StartToReady.TotalSeconds:0.00} s")} |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| At least 90 % of its best second in the first second of load | {Report.Verdict(firstSecond >= 0.9, $"{firstSecond:P0}")} |");
         report.AppendLine(CultureInfo.InvariantCulture,
-            $"| CPU a read at most 1.33 × the better baseline's and no more than the JIT build's | {Verdict(cpu <= 1.33 * ceiling.Reads.CpuPerRequest && cpu <= jit.Reads.CpuPerRequest, $"{Change(cpu, ceiling.Reads.CpuPerRequest)} the baseline's, {Change(cpu, jit.Reads.CpuPerRequest)} the JIT build's")} |");
+            $"| CPU a read at most 1.33 × the better baseline's and no more than the JIT build's | {Report.Verdict(cpu <= 1.33 * ceiling.Reads.CpuPerRequest && cpu <= jit.Reads.CpuPerRequest, $"{Change(cpu, ceiling.Reads.CpuPerRequest)} the baseline's, {Change(cpu, jit.Reads.CpuPerRequest)} the JIT build's")} |");
         report.AppendLine("| Creates on redis-server at 4 dedicated cores at least 15,000 a second | not judged: these cores are shared (see the creates above) |");
         report.AppendLine();
         report.AppendLine("Where a target is not met, [bench/README.md](README.md#native-aot-against-jit) says why and what the profile shows.");
     }
-
-    private static string Verdict(bool met, string figure) => $"{(met ? "met" : "**not met**")}: {figure}";
 
     /// <summary>
     /// What a build needs of its own to run: a native executable, or an assembly's folder (its files and its

@@ -127,7 +127,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
         Store store, CoreLayout? layout, string name, Tokens tokens, Options options, string logDirectory, string assembly, int[] ports)
     {
         var (port, managementPort) = (ports[0], ports[1]);
-        var (fileName, arguments) = Build.IsNative(assembly) ? (assembly, Array.Empty<string>()) : ("dotnet", [assembly]);
+        var (fileName, arguments) = Build.Command(assembly);
         var service = Server.Start(name, port, fileName, arguments,
         [
             new("ASPNETCORE_ENVIRONMENT", "Production"),
@@ -151,7 +151,7 @@ internal sealed class EngineRun(string engine, Options options, Tokens tokens, s
     internal static async Task<Server> StartBaselineAsync(Store store, CoreLayout? layout, string name, string logDirectory, string build)
     {
         var port = FreePort.Next(1)[0];
-        var (fileName, arguments) = Build.IsNative(build) ? (build, Array.Empty<string>()) : ("dotnet", [build]);
+        var (fileName, arguments) = Build.Command(build);
         var baseline = Server.Start(name, port, fileName, arguments,
         [
             new("ASPNETCORE_URLS", $"http://127.0.0.1:{port}"),

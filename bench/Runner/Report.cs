@@ -160,7 +160,8 @@ internal static class Report
             ? Verdict(met, figure)
             : "not run";
 
-    private static string Verdict(bool met, string figure) => $"{(met ? "met" : "**not met**")}: {figure}";
+    /// <summary>A target's verdict in the report's words: met, or not met, and the figure it was judged on.</summary>
+    public static string Verdict(bool met, string figure) => $"{(met ? "met" : "**not met**")}: {figure}";
 
     /// <summary>The machine a run measured on, in a line.</summary>
     public static string Machine()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using UserService.Tests.Infrastructure;
 
@@ -11,6 +10,9 @@ namespace UserService.Tests.ClosedBox.Operations;
 /// </summary>
 public sealed partial class AlertRulesTests
 {
+    /// <summary>docs/operations.md, whose runbook each alert links to, copied beside the tests.</summary>
+    public static string RunbookFile => Path.Combine(AppContext.BaseDirectory, "docs", "operations.md");
+
     private static string UnitTestsFile => Path.ChangeExtension(PrometheusServer.RulesFile, ".test.yml");
 
     [Fact]
@@ -46,7 +48,7 @@ public sealed partial class AlertRulesTests
     [Fact]
     public async Task EveryAlertHasASeverityASummaryAndARunbookEntry()
     {
-        var runbook = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "docs", "operations.md"), TestContext.Current.CancellationToken);
+        var runbook = await File.ReadAllTextAsync(RunbookFile, TestContext.Current.CancellationToken);
         var alerts = await AlertsAsync();
 
         Assert.True(alerts.Count >= 12, $"Found only {alerts.Count} alerts.");
@@ -66,19 +68,10 @@ public sealed partial class AlertRulesTests
         return [.. Alert().Matches(rules).Select(match => (match.Groups["name"].Value, match.Value))];
     }
 
-    private static async Task<(int ExitCode, string Output)> PromtoolAsync(params string[] arguments)
+    private static Task<(int ExitCode, string Output)> PromtoolAsync(params string[] arguments)
     {
         Engines.RequireProgram("promtool", "prometheus");
-        using var process = Process.Start(new ProcessStartInfo("promtool", arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(PrometheusServer.RulesFile),
-        })!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await output + await errors);
+        return ProgramRun.RunAsync("promtool", arguments, Path.GetDirectoryName(PrometheusServer.RulesFile));
     }
 
     // From "- alert: Name" up to the next rule or group.

@@ -73,7 +73,7 @@ public sealed partial class DashboardTests
     [Fact]
     public async Task EveryPanelTheRunbookSendsOperatorsToIsOnTheDashboard()
     {
-        var runbook = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "docs", "operations.md"), TestContext.Current.CancellationToken);
+        var runbook = await File.ReadAllTextAsync(AlertRulesTests.RunbookFile, TestContext.Current.CancellationToken);
         var titles = Panels().Select(panel => panel.GetProperty("title").GetString()).ToHashSet();
         var named = NamedPanel().Matches(runbook).Select(match => match.Groups["title"].Value.ReplaceLineEndings(" ")).ToList();
 

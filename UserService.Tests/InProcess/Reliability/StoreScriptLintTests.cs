@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using UserService.Tests.Infrastructure;
 using UserService.Users.Store;
@@ -44,21 +43,10 @@ public sealed class StoreScriptLintTests
     /// Runs luacheck on every script in <paramref name="directory"/>. The functions a script shares with others
     /// (the claim's, the deadline's, the insert's) may go unused in one of them.
     /// </summary>
-    private static async Task<(int ExitCode, string Report)> LuacheckAsync(string directory)
-    {
-        var startInfo = new ProcessStartInfo("luacheck",
+    private static Task<(int ExitCode, string Output)> LuacheckAsync(string directory) =>
+        ProgramRun.RunAsync("luacheck",
         [
             "--std", "lua51", "--no-color", "--globals", "redis", "KEYS", "ARGV", "--no-max-line-length", "--codes",
             "--ignore", "211/now", "211/claim", "211/owner", "211/age", "211/late", "--", directory,
-        ])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(startInfo)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
-        return (process.ExitCode, await output + await errors);
-    }
+        ]);
 }

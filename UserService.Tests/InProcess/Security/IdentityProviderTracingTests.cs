@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,13 +25,13 @@ public sealed class IdentityProviderTracingTests(GarnetUserService factory) : IC
     {
         await using var identity = await IdentityProvider.StartAsync(directory.FullName, unavailable: 1);
         using var providerCertificate = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(identity.TrustFile, TestContext.Current.CancellationToken));
-        var exported = new ConcurrentQueue<Activity>();
+        var exported = new ExportedActivities();
         await using var service = factory.WithWebHostBuilder(builder => builder
             .UseSetting("Authentication:Schemes:Bearer:Authority", identity.Authority)
             .UseSetting("Authentication:Schemes:Bearer:ValidAudiences:0", Audience)
             .ConfigureServices(services =>
             {
-                services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(new ActivityLog(exported)));
+                services.AddOpenTelemetry().WithTracing(tracing => tracing.AddInMemoryExporter(exported));
                 // The test's provider has a certificate of its own: the client trusts that one, and only on
                 // this connection; the resilience and discovery handlers stay as the service adds them.
                 services.AddHttpClient(Extensions.BackchannelClient).ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
@@ -47,7 +46,7 @@ public sealed class IdentityProviderTracingTests(GarnetUserService factory) : IC
 
         using var response = await api.SendAsync(request, TestContext.Current.CancellationToken);
         var spans = await Eventually.MatchAsync(
-            _ => Task.FromResult(exported.Where(span => span.TraceId == trace).ToList()),
+            _ => Task.FromResult(exported.Snapshot().Where(span => span.TraceId == trace).ToList()),
             found => found.Any(span => span.Kind == ActivityKind.Server) && Attempts(found, IdentityProvider.KeysPath).Count == 2,
             ExportTimeout);
 
@@ -84,27 +83,5 @@ public sealed class IdentityProviderTracingTests(GarnetUserService factory) : IC
     {
         directory.Delete(recursive: true);
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>The exporter's collection: it adds from its own thread while the test reads.</summary>
-    private sealed class ActivityLog(ConcurrentQueue<Activity> activities) : ICollection<Activity>
-    {
-        public int Count => activities.Count;
-
-        public bool IsReadOnly => false;
-
-        public void Add(Activity item) => activities.Enqueue(item);
-
-        public void Clear() => activities.Clear();
-
-        public bool Contains(Activity item) => activities.Contains(item);
-
-        public void CopyTo(Activity[] array, int arrayIndex) => activities.CopyTo(array, arrayIndex);
-
-        public bool Remove(Activity item) => throw new NotSupportedException();
-
-        public IEnumerator<Activity> GetEnumerator() => activities.GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

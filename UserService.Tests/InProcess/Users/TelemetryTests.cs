@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
@@ -160,31 +159,5 @@ public sealed class TelemetryTests(GarnetUserService factory, DevelopmentUserSer
         var store = activities.FirstOrDefault(a => server is not null && a.ParentSpanId == server.SpanId && a.Source.Name == "UserService");
         var redis = activities.FirstOrDefault(a => store is not null && a.ParentSpanId == store.SpanId && a.Source.Name.Contains("Redis", StringComparison.Ordinal));
         return (server, store, redis);
-    }
-
-    /// <summary>The exporter adds from its own thread while the test reads.</summary>
-    private sealed class ExportedActivities : ICollection<Activity>
-    {
-        private readonly List<Activity> activities = [];
-
-        public int Count { get { lock (activities) { return activities.Count; } } }
-
-        public bool IsReadOnly => false;
-
-        public IReadOnlyList<Activity> Snapshot() { lock (activities) { return [.. activities]; } }
-
-        public void Add(Activity item) { lock (activities) { activities.Add(item); } }
-
-        public void Clear() { lock (activities) { activities.Clear(); } }
-
-        public bool Contains(Activity item) { lock (activities) { return activities.Contains(item); } }
-
-        public void CopyTo(Activity[] array, int arrayIndex) { lock (activities) { activities.CopyTo(array, arrayIndex); } }
-
-        public bool Remove(Activity item) { lock (activities) { return activities.Remove(item); } }
-
-        public IEnumerator<Activity> GetEnumerator() => Snapshot().GetEnumerator();
-
-        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
